@@ -1,0 +1,333 @@
+//! The error envelope shared by every webrpc service, and error catalogues.
+//!
+//! Every failure on the wire is one JSON object whose `status` equals the HTTP status of the
+//! response that carries it:
+//!
+//! ```json
+//! {"error":"WebrpcBadRoute","code":-2,"msg":"bad route","cause":"no webrpc method defined for path /rpc/X/Y","status":404}
+//! ```
+//!
+//! [`WebrpcError`] is that object as a value. Catalogues of known errors (webrpc's built-ins in
+//! [`BuiltinError`], or a schema's own table declared with [`error_catalogue!`](crate::error_catalogue))
+//! give names to codes; matching is by code, as the reference clients do, and the raw fields
+//! received from a peer are always kept, even for codes no catalogue knows.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A webrpc error: the wire envelope `{"error","code","msg","cause","status"}` as a value.
+///
+/// It is small enough to pass by value (the name and message of catalogue errors are
+/// `&'static str`, only a `cause` allocates) and it keeps exactly what a peer sent, so an
+/// error whose code no local catalogue knows survives a round trip intact.
+///
+/// `Display` follows the reference Go implementation: `"{error} {code}: {msg}"`, then
+/// `": {cause}"` when there is one.
+///
+/// ```
+/// use webrpc_core::{BuiltinError, WebrpcError};
+///
+/// let err = BuiltinError::WebrpcBadRoute.with_cause("no webrpc method defined for path /rpc/X/Y");
+/// assert_eq!(err.code(), -2);
+/// assert_eq!(err.status(), 404);
+/// assert_eq!(err.kind::<BuiltinError>(), Some(BuiltinError::WebrpcBadRoute));
+/// assert_eq!(
+///     err.to_string(),
+///     "WebrpcBadRoute -2: bad route: no webrpc method defined for path /rpc/X/Y"
+/// );
+/// ```
+#[derive(Clone, Serialize, Deserialize, thiserror::Error)]
+pub struct WebrpcError {
+    #[serde(rename = "error", default)]
+    name: Cow<'static, str>,
+    #[serde(default)]
+    code: i32,
+    #[serde(default)]
+    msg: Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    #[serde(default)]
+    status: u16,
+}
+
+impl WebrpcError {
+    /// An error with every wire field given explicitly, as received from a peer or built for
+    /// a code that no catalogue declares.
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        code: i32,
+        msg: impl Into<Cow<'static, str>>,
+        status: u16,
+    ) -> Self {
+        WebrpcError {
+            name: name.into(),
+            code,
+            msg: msg.into(),
+            cause: None,
+            status,
+        }
+    }
+
+    /// The error of a catalogue entry, without a cause.
+    pub fn from_kind<K: ErrorKind>(kind: K) -> Self {
+        WebrpcError {
+            name: Cow::Borrowed(kind.name()),
+            code: kind.code(),
+            msg: Cow::Borrowed(kind.msg()),
+            cause: None,
+            status: kind.status(),
+        }
+    }
+
+    /// The `error` field: the error's name, such as `WebrpcBadRoute` or `NotFound`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `code` field. Webrpc's built-ins are 0 to -10, schema errors are positive.
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+
+    /// The `msg` field: the catalogue's human-readable message.
+    pub fn msg(&self) -> &str {
+        &self.msg
+    }
+
+    /// The `cause` field, if any: what exactly went wrong this time.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
+    /// The `status` field: the HTTP status the error travels with.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// [`status`](Self::status) as an [`http::StatusCode`]; a value that is not a valid
+    /// status (as a broken peer might send) becomes 500.
+    pub fn http_status(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Sets the cause.
+    #[must_use]
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// Sets the HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The catalogue entry of `K` with this error's code, if `K` declares it.
+    ///
+    /// Matching is by code only, as in the reference implementations: a peer that names
+    /// code -8 `WebrpcClientAborted` still matches [`BuiltinError::WebrpcClientDisconnected`].
+    pub fn kind<K: ErrorKind>(&self) -> Option<K> {
+        K::from_code(self.code)
+    }
+
+    /// Whether this error has the code of `kind`.
+    pub fn is<K: ErrorKind>(&self, kind: K) -> bool {
+        self.code == kind.code()
+    }
+
+    /// Whether this is the client's per-call timeout: `WebrpcRequestFailed` (-1) with HTTP
+    /// status 408, as produced by `webrpc-client` when a call outlives its deadline.
+    pub fn is_timeout(&self) -> bool {
+        self.code == BuiltinError::WebrpcRequestFailed.code() && self.status == 408
+    }
+}
+
+impl fmt::Display for WebrpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.name, self.code, self.msg)?;
+        if let Some(cause) = &self.cause {
+            write!(f, ": {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for WebrpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebrpcError")
+            .field("error", &self.name)
+            .field("code", &self.code)
+            .field("msg", &self.msg)
+            .field("cause", &self.cause)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// An entry of an error catalogue: a code with its name, message and HTTP status.
+///
+/// Implemented by [`BuiltinError`] and by every enum declared with
+/// [`error_catalogue!`](crate::error_catalogue); rarely implemented by hand.
+pub trait ErrorKind: Copy + Sized + 'static {
+    /// Every entry of the catalogue, in declaration order.
+    const ALL: &'static [Self];
+    /// The wire code.
+    fn code(self) -> i32;
+    /// The wire name (`error` field).
+    fn name(self) -> &'static str;
+    /// The wire message (`msg` field).
+    fn msg(self) -> &'static str;
+    /// The HTTP status.
+    fn status(self) -> u16;
+    /// The entry with this code, if the catalogue declares one.
+    fn from_code(code: i32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.code() == code)
+    }
+    /// The entry with this name, if the catalogue declares one.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+}
+
+/// Declares an error catalogue in one table: each entry's code, message and HTTP status.
+/// The variant's identifier is its wire name.
+///
+/// The macro generates a `Copy` enum implementing [`ErrorKind`] (lookup by code and name),
+/// inherent `code`/`name`/`msg`/`status` accessors, `with_cause` and `err` constructors
+/// returning [`WebrpcError`], `From<Enum> for WebrpcError`, and `Display`.
+///
+/// ```
+/// use webrpc_core::{error_catalogue, ErrorKind, WebrpcError};
+///
+/// error_catalogue! {
+///     /// Errors of my schema.
+///     pub enum MyError {
+///         /// The caller is not signed in.
+///         Unauthorized = (1000, "Unauthorized access", 401),
+///         /// No such thing.
+///         NotFound = (3000, "Resource not found", 400),
+///     }
+/// }
+///
+/// let err: WebrpcError = MyError::NotFound.with_cause("collection 7");
+/// assert_eq!((err.name(), err.code(), err.status()), ("NotFound", 3000, 400));
+/// assert_eq!(err.kind::<MyError>(), Some(MyError::NotFound));
+/// assert_eq!(MyError::from_code(1000), Some(MyError::Unauthorized));
+/// ```
+#[macro_export]
+macro_rules! error_catalogue {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $Variant:ident = ($code:expr, $msg:expr, $status:expr)
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $Name {
+            $( $(#[$vmeta])* $Variant, )*
+        }
+
+        impl $Name {
+            /// The wire code.
+            pub const fn code(self) -> i32 {
+                match self { $( Self::$Variant => $code, )* }
+            }
+            /// The wire name (`error` field).
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$Variant => stringify!($Variant), )* }
+            }
+            /// The wire message (`msg` field).
+            pub const fn msg(self) -> &'static str {
+                match self { $( Self::$Variant => $msg, )* }
+            }
+            /// The HTTP status.
+            pub const fn status(self) -> u16 {
+                match self { $( Self::$Variant => $status, )* }
+            }
+            /// This error, without a cause.
+            pub fn err(self) -> $crate::WebrpcError {
+                $crate::WebrpcError::from_kind(self)
+            }
+            /// This error with a cause.
+            pub fn with_cause(self, cause: impl ::std::convert::Into<::std::string::String>) -> $crate::WebrpcError {
+                $crate::WebrpcError::from_kind(self).with_cause(cause)
+            }
+        }
+
+        impl $crate::ErrorKind for $Name {
+            const ALL: &'static [Self] = &[ $( Self::$Variant, )* ];
+            fn code(self) -> i32 { $Name::code(self) }
+            fn name(self) -> &'static str { $Name::name(self) }
+            fn msg(self) -> &'static str { $Name::msg(self) }
+            fn status(self) -> u16 { $Name::status(self) }
+            fn from_code(code: i32) -> ::std::option::Option<Self> {
+                #[allow(unreachable_patterns)]
+                match code {
+                    $( c if c == $code => ::std::option::Option::Some(Self::$Variant), )*
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+
+        impl ::std::convert::From<$Name> for $crate::WebrpcError {
+            fn from(kind: $Name) -> Self {
+                $crate::WebrpcError::from_kind(kind)
+            }
+        }
+
+        impl ::std::fmt::Display for $Name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "{} {}: {}", self.name(), self.code(), self.msg())
+            }
+        }
+    };
+}
+
+error_catalogue! {
+    /// Webrpc's built-in errors (codes 0 to -10), common to every schema. The list is
+    /// append-only in webrpc.
+    pub enum BuiltinError {
+        /// A handler failed with an error that is not a webrpc error.
+        WebrpcEndpoint = (0, "endpoint error", 400),
+        /// The request could not be sent or its answer not received (transport failure).
+        WebrpcRequestFailed = (-1, "request failed", 400),
+        /// No method at this path.
+        WebrpcBadRoute = (-2, "bad route", 404),
+        /// HTTP method other than POST.
+        WebrpcBadMethod = (-3, "bad method", 405),
+        /// Wrong content type, unreadable body or arguments that do not decode.
+        WebrpcBadRequest = (-4, "bad request", 400),
+        /// The response could not be encoded (server) or decoded (client).
+        WebrpcBadResponse = (-5, "bad response", 500),
+        /// A handler panicked.
+        WebrpcServerPanic = (-6, "server panic", 500),
+        /// The server failed for a reason of its own.
+        WebrpcInternalError = (-7, "internal error", 500),
+        /// The client went away or cancelled the call. Newer webrpc names it
+        /// `WebrpcClientAborted` ("request aborted by client"); both names decode to this
+        /// entry because matching is by code.
+        WebrpcClientDisconnected = (-8, "client disconnected", 400),
+        /// A stream was cut before it finished.
+        WebrpcStreamLost = (-9, "stream lost", 400),
+        /// A stream ended cleanly.
+        WebrpcStreamFinished = (-10, "stream finished", 200),
+    }
+}
+
+impl BuiltinError {
+    /// Looks a built-in up by name, accepting `WebrpcClientAborted`, the newer name of -8.
+    pub fn from_wire_name(name: &str) -> Option<Self> {
+        if name == "WebrpcClientAborted" {
+            return Some(BuiltinError::WebrpcClientDisconnected);
+        }
+        <Self as ErrorKind>::from_name(name)
+    }
+}

@@ -1,0 +1,61 @@
+//! # webrpc-core
+//!
+//! The [webrpc](https://github.com/webrpc/webrpc) wire protocol as Rust types, with no I/O:
+//! the error envelope and error catalogues, the `Webrpc` header, method descriptors and
+//! routes, and the JSON codec. `webrpc-server` and `webrpc-client` are built on it; it is light
+//! enough for any other transport.
+//!
+//! ## Architecture
+//!
+//! - [`error`]: [`WebrpcError`], the `{"error","code","msg","cause","status"}` envelope;
+//!   [`BuiltinError`], webrpc's codes 0 to -10; [`error_catalogue!`] to declare a schema's
+//!   table of errors once.
+//! - [`method`]: [`Method`], one RPC described at the type level, and [`MethodInfo`].
+//! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
+//! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
+//! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
+//!
+//! ## Example
+//!
+//! ```
+//! use webrpc_core::{codec, error_catalogue, BuiltinError, WebrpcError};
+//!
+//! error_catalogue! {
+//!     /// My schema's errors.
+//!     pub enum AppError {
+//!         /// Nothing there.
+//!         NotFound = (3000, "Resource not found", 400),
+//!     }
+//! }
+//!
+//! // What a server sends, and what a client makes of it.
+//! let sent = AppError::NotFound.with_cause("collection 999999");
+//! let body = codec::encode_error(&sent);
+//! assert_eq!(
+//!     &body[..],
+//!     br#"{"error":"NotFound","code":3000,"msg":"Resource not found","cause":"collection 999999","status":400}"#
+//! );
+//! let received: WebrpcError = codec::decode_error_response(400, &body);
+//! assert_eq!(received.kind::<AppError>(), Some(AppError::NotFound));
+//! assert_eq!(received.cause(), Some("collection 999999"));
+//! assert!(received.kind::<BuiltinError>().is_none());
+//! ```
+
+pub mod codec;
+pub mod context;
+pub mod error;
+pub mod header;
+pub mod method;
+pub mod service;
+
+pub use context::Context;
+pub use error::{BuiltinError, ErrorKind, WebrpcError};
+pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
+pub use method::{normalize_basepath, Method, MethodInfo, DEFAULT_BASEPATH};
+pub use service::{Caller, Routes};
+
+/// Re-exports used by the macros; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}

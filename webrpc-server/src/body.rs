@@ -1,0 +1,119 @@
+//! Reading a request body into one buffer, bounded in size and time.
+
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http_body::Body;
+use http_body_util::BodyExt;
+use webrpc_core::{BuiltinError, WebrpcError};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How much of an over-limit body is read and thrown away (in addition to the limit) so the
+/// error response reaches a client that is still sending, instead of a connection reset.
+const DRAIN_ALLOWANCE: usize = 16 * 1024 * 1024;
+
+/// Collects `body` into one `Bytes`. A body sent as a single frame (the common case with a
+/// `Content-Length`) is returned without copying.
+///
+/// Errors: `WebrpcBadRequest` 413 past `limit` bytes, 408 past `timeout`, 400 when the body
+/// cannot be read.
+pub(crate) async fn read_body<B>(
+    body: B,
+    limit: usize,
+    timeout: Duration,
+    content_length: Option<u64>,
+) -> Result<Bytes, WebrpcError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    match tokio::time::timeout(timeout, collect(body, limit, content_length)).await {
+        Ok(result) => result,
+        Err(_) => Err(BuiltinError::WebrpcBadRequest
+            .with_cause(format!(
+                "failed to read request data: timed out after {}s",
+                timeout.as_secs_f32()
+            ))
+            .with_status(408)),
+    }
+}
+
+fn too_large(limit: usize) -> WebrpcError {
+    BuiltinError::WebrpcBadRequest
+        .with_cause(format!(
+            "failed to read request data: body exceeds the limit of {limit} bytes"
+        ))
+        .with_status(413)
+}
+
+async fn collect<B>(
+    body: B,
+    limit: usize,
+    content_length: Option<u64>,
+) -> Result<Bytes, WebrpcError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    if content_length.is_some_and(|len| len > limit as u64) {
+        drain(body.as_mut()).await;
+        return Err(too_large(limit));
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    let mut total = 0usize;
+    loop {
+        let frame = match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => frame,
+            Some(Err(err)) => {
+                return Err(BuiltinError::WebrpcBadRequest
+                    .with_cause(format!("failed to read request data: {}", err.into())))
+            }
+        };
+        let Ok(mut data) = frame.into_data() else {
+            continue; // trailers carry nothing for webrpc
+        };
+        total += data.remaining();
+        if total > limit {
+            drop(data);
+            drain(body.as_mut()).await;
+            return Err(too_large(limit));
+        }
+        let chunk = data.copy_to_bytes(data.remaining());
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(chunk),
+            (Some(head), None) => {
+                let mut buf =
+                    BytesMut::with_capacity(content_length.map_or(head.len() * 2, |l| l as usize));
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&chunk);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(one), None) => one,
+        (None, None) => Bytes::new(),
+    })
+}
+
+/// Reads and discards up to [`DRAIN_ALLOWANCE`] more bytes, so that a client still sending
+/// an oversized body gets to read the error response.
+async fn drain<B: Body>(mut body: std::pin::Pin<&mut B>) {
+    let mut drained = 0usize;
+    loop {
+        let len = match body.frame().await {
+            Some(Ok(frame)) => frame.data_ref().map_or(0, Buf::remaining),
+            _ => return,
+        };
+        drained += len;
+        if drained > DRAIN_ALLOWANCE {
+            return;
+        }
+    }
+}

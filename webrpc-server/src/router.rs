@@ -1,0 +1,434 @@
+//! The router: a `tower::Service<http::Request<B>>` that serves any number of webrpc services.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::Full;
+use tracing::Instrument;
+use webrpc_core::codec::{self, is_json_content_type};
+use webrpc_core::{
+    normalize_basepath, BuiltinError, Context, Method, MethodInfo, Routes, WebrpcError,
+    WebrpcHeader, DEFAULT_BASEPATH,
+};
+
+/// A boxed error, as handlers may return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The response body type of the router.
+pub type ResponseBody = Full<Bytes>;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type ErasedHandler = dyn Fn(Context, Bytes) -> BoxFuture<Result<Bytes, WebrpcError>> + Send + Sync;
+
+/// Default limit on a request body: 4 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Default time allowed to receive a request body once its headers are in: 30 seconds.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+static JSON: HeaderValue = HeaderValue::from_static(codec::JSON_CONTENT_TYPE);
+static POST_ONLY: HeaderValue = HeaderValue::from_static("POST");
+
+#[derive(Clone)]
+struct Route {
+    info: MethodInfo,
+    header: HeaderValue,
+    handler: Arc<ErasedHandler>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    basepath: String,
+    routes: HashMap<Box<str>, Route>,
+    header: HeaderValue,
+    body_limit: usize,
+    body_timeout: Duration,
+}
+
+/// A webrpc router: `POST {basepath}{Service}/{Method}` to the handler of that method.
+///
+/// It is a [`tower::Service`](tower_service::Service) over `http::Request<B>` for any body
+/// `B`, with `Error = Infallible`: every failure is an error-envelope response. It runs under
+/// [`serve`](crate::serve), plain hyper, or nested in another router (for axum:
+/// `Router::new().nest_service("/rpc", router)` with a basepath of `/rpc/`), and tests can call
+/// it directly with `oneshot`.
+///
+/// The checks run in the reference order, each answered with the reference error:
+///
+/// | check | error | status |
+/// |---|---|---|
+/// | path is a known method | `WebrpcBadRoute` | 404 |
+/// | method is POST | `WebrpcBadMethod` + `Allow: POST` | 405 |
+/// | `Content-Type` is `application/json` (parameters and case ignored) | `WebrpcBadRequest` | 400 |
+/// | body within [`body_limit`](Router::body_limit) | `WebrpcBadRequest` | 413 |
+/// | body arrives within [`body_timeout`](Router::body_timeout) | `WebrpcBadRequest` | 408 |
+/// | body decodes as the arguments | `WebrpcBadRequest` | 400 |
+/// | handler returns a webrpc error | that error | its status |
+/// | handler returns another error | `WebrpcEndpoint`, cause = the error's text | 400 |
+/// | handler panics | `WebrpcServerPanic` (the panic message is logged, not sent) | 500 |
+/// | the result cannot be encoded | `WebrpcBadResponse` | 500 |
+///
+/// Every response carries `Content-Type: application/json` and the `Webrpc` header. A handler
+/// receives a [`Context`] with the request's headers and extensions (with the call's
+/// [`MethodInfo`] added) and the decoded request object.
+///
+/// ```
+/// use webrpc_core::{service, Context, WebrpcError};
+/// use webrpc_server::Router;
+/// # service! {
+/// #     /// Greeter.
+/// #     pub trait Greeter;
+/// #     /// Client.
+/// #     client GreeterClient;
+/// #     /// Mount.
+/// #     mount mount_greeter;
+/// #     name "Greeter";
+/// #     schema "greeter" "v1.0.0";
+/// #     /// Says hello.
+/// #     SayHello => say_hello(SayHelloRequest { /// who
+/// #         pub name: String }) -> SayHelloResponse { /// greeting
+/// #         pub greeting: String };
+/// # }
+///
+/// let router = Router::new().route::<SayHello, _, _, _>(|_ctx: Context, req: SayHelloRequest| async move {
+///     Ok::<_, WebrpcError>(SayHelloResponse { greeting: format!("hello, {}", req.name) })
+/// });
+/// # let _ = router;
+/// ```
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut paths: Vec<&str> = self.inner.routes.keys().map(|k| &**k).collect();
+        paths.sort_unstable();
+        f.debug_struct("Router")
+            .field("basepath", &self.inner.basepath)
+            .field("routes", &paths)
+            .field("body_limit", &self.inner.body_limit)
+            .field("body_timeout", &self.inner.body_timeout)
+            .finish()
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Router {
+    /// An empty router at the default basepath `/rpc/`.
+    pub fn new() -> Self {
+        Self::with_basepath(DEFAULT_BASEPATH)
+    }
+
+    /// An empty router at another basepath (normalised to start and end with `/`). Set it
+    /// before adding routes: routes are keyed by their full path.
+    pub fn with_basepath(basepath: &str) -> Self {
+        Router {
+            inner: Arc::new(Inner {
+                basepath: normalize_basepath(basepath),
+                routes: HashMap::new(),
+                header: HeaderValue::from_str(
+                    &WebrpcHeader::for_schema("webrpc", "v0.0.0").to_string(),
+                )
+                .expect("static header is valid"),
+                body_limit: DEFAULT_BODY_LIMIT,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
+            }),
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
+    }
+
+    /// The basepath routes are mounted under.
+    pub fn basepath(&self) -> &str {
+        &self.inner.basepath
+    }
+
+    /// Limits the size of a request body. Larger bodies get `WebrpcBadRequest` with HTTP
+    /// status 413 (the rest of the body is read and discarded, up to 16 MiB more, so a client
+    /// still sending sees the answer rather than a reset).
+    ///
+    /// Default: 4 MiB ([`DEFAULT_BODY_LIMIT`]).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.inner_mut().body_limit = bytes;
+        self
+    }
+
+    /// Limits the time to receive a request body after its headers. A client that stalls
+    /// mid-body gets `WebrpcBadRequest` with HTTP status 408.
+    ///
+    /// Default: 30 s ([`DEFAULT_BODY_TIMEOUT`]).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.inner_mut().body_timeout = timeout;
+        self
+    }
+
+    /// Adds a handler for method `M`.
+    ///
+    /// The handler gets the call's [`Context`] and decoded request object, and returns the
+    /// response object or any error: a [`WebrpcError`] is sent as it is, any other error
+    /// becomes `WebrpcEndpoint` with the error's text as cause.
+    #[must_use]
+    pub fn route<M, F, Fut, E>(mut self, handler: F) -> Self
+    where
+        M: Method,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Response, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let handler = Arc::new(handler);
+        let erased = move |ctx: Context, body: Bytes| -> BoxFuture<Result<Bytes, WebrpcError>> {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move {
+                let request: M::Request = codec::decode_request(&body)?;
+                drop(body);
+                let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
+                codec::encode_response(&response)
+            })
+        };
+        let header = HeaderValue::from_static(M::WEBRPC_HEADER);
+        let inner = self.inner_mut();
+        // The first service mounted names the schema in the header of answers that belong
+        // to no method (bad routes).
+        if inner.routes.is_empty() {
+            inner.header = header.clone();
+        }
+        let path = M::INFO.path(&inner.basepath);
+        inner.routes.insert(
+            path.into_boxed_str(),
+            Route {
+                info: M::INFO,
+                header,
+                handler: Arc::new(erased),
+            },
+        );
+        self
+    }
+
+    /// The methods this router serves.
+    pub fn methods(&self) -> impl Iterator<Item = MethodInfo> + '_ {
+        self.inner.routes.values().map(|r| r.info)
+    }
+}
+
+impl Routes for Router {
+    fn add_route<M, F, Fut>(self, handler: F) -> Self
+    where
+        M: Method,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Response, WebrpcError>> + Send + 'static,
+    {
+        self.route::<M, F, Fut, WebrpcError>(handler)
+    }
+}
+
+fn into_webrpc_error<E: Into<BoxError>>(err: E) -> WebrpcError {
+    let err: BoxError = err.into();
+    match err.downcast::<WebrpcError>() {
+        Ok(err) => *err,
+        Err(other) => BuiltinError::WebrpcEndpoint.with_cause(other.to_string()),
+    }
+}
+
+/// Builds the response for an error. The HTTP status is the envelope's `status`; a status
+/// that is not an error status (a handler forwarding a broken peer's error, say) is sent as
+/// 500 in both places, so the two always agree.
+pub(crate) fn error_response(err: WebrpcError, header: &HeaderValue) -> Response<ResponseBody> {
+    let err = if (400..=599).contains(&err.status()) {
+        err
+    } else {
+        err.with_status(500)
+    };
+    let status = err.http_status();
+    let mut response = Response::new(Full::new(codec::encode_error(&err)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, JSON.clone());
+    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
+    response
+}
+
+fn ok_response(body: Bytes, header: &HeaderValue) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, JSON.clone());
+    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
+    response
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "non-string panic payload"
+    }
+}
+
+impl Inner {
+    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        let Some(route) = self.routes.get(path) else {
+            tracing::debug!(path, "webrpc bad route");
+            return error_response(
+                BuiltinError::WebrpcBadRoute
+                    .with_cause(format!("no webrpc method defined for path {path}")),
+                &self.header,
+            );
+        };
+        if parts.method != http::Method::POST {
+            let mut response = error_response(
+                BuiltinError::WebrpcBadMethod.with_cause(format!(
+                    "unsupported HTTP method {} (only POST is allowed)",
+                    parts.method
+                )),
+                &route.header,
+            );
+            response.headers_mut().insert(ALLOW, POST_ONLY.clone());
+            return response;
+        }
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        if !is_json_content_type(content_type) {
+            return error_response(
+                BuiltinError::WebrpcBadRequest.with_cause(format!(
+                    "unsupported Content-Type {:?} (only application/json is allowed)",
+                    String::from_utf8_lossy(content_type)
+                )),
+                &route.header,
+            );
+        }
+        let content_length = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+
+        let span = tracing::info_span!(
+            "webrpc",
+            service = route.info.service,
+            method = route.info.method,
+            outcome = tracing::field::Empty,
+        );
+        let route = route.clone();
+        let started = Instant::now();
+        let this = Arc::clone(&self);
+        async move {
+            let result = match crate::body::read_body(
+                body,
+                this.body_limit,
+                this.body_timeout,
+                content_length,
+            )
+            .await
+            {
+                Ok(bytes) => {
+                    let mut extensions = parts.extensions;
+                    extensions.insert(route.info);
+                    let ctx = Context::from_parts(parts.headers, extensions);
+                    match AssertUnwindSafe((route.handler)(ctx, bytes))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(result) => result,
+                        Err(payload) => {
+                            tracing::error!(
+                                panic = panic_message(&*payload),
+                                "webrpc handler panicked"
+                            );
+                            Err(BuiltinError::WebrpcServerPanic.with_cause("handler panicked"))
+                        }
+                    }
+                }
+                Err(err) => Err(err),
+            };
+            let elapsed_us = started.elapsed().as_micros() as u64;
+            match result {
+                Ok(body) => {
+                    tracing::Span::current().record("outcome", "ok");
+                    tracing::debug!(elapsed_us, "webrpc call ok");
+                    ok_response(body, &route.header)
+                }
+                Err(err) => {
+                    tracing::Span::current().record("outcome", err.name());
+                    if err.status() >= 500 {
+                        tracing::warn!(elapsed_us, error = %err, "webrpc call failed");
+                    } else {
+                        tracing::info!(elapsed_us, error = %err, "webrpc call failed");
+                    }
+                    error_response(err, &route.header)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for Router
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = RouterFuture;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        RouterFuture {
+            inner: Box::pin(Arc::clone(&self.inner).handle(request)),
+        }
+    }
+}
+
+/// The future of a [`Router`] call.
+pub struct RouterFuture {
+    inner: BoxFuture<Response<ResponseBody>>,
+}
+
+impl std::fmt::Debug for RouterFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for RouterFuture {
+    type Output = Result<Response<ResponseBody>, Infallible>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx).map(Ok)
+    }
+}
