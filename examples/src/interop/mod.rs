@@ -1,0 +1,1 @@
+//! webrpc's interoperability `TestApi` (work in progress).

@@ -1,0 +1,1 @@
+//! The local Sequence Metadata server (work in progress).
