@@ -35,10 +35,17 @@ pub fn is_json_content_type(value: &[u8]) -> bool {
 /// An empty body or `null` stands for "no arguments": it is decoded as `{}`, so methods whose
 /// arguments are all optional (or that have none) accept what the Go client (`null`) and the
 /// TS client (`{}`) send. When `{}` does not decode either (a required argument is missing),
-/// the error is the one for the body as received. Unknown fields are ignored.
+/// the error is the one for the body as received. Unknown fields are ignored. A JSON array is
+/// rejected (serde would otherwise read it as the struct's fields in order).
 ///
 /// Errors are `WebrpcBadRequest` with cause `failed to unmarshal request data: …`.
 pub fn decode_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebrpcError> {
+    // serde accepts a struct written as a JSON array (`[1, true]`); the protocol does not.
+    if body.trim_ascii_start().first() == Some(&b'[') {
+        return Err(BuiltinError::WebrpcBadRequest.with_cause(
+            "failed to unmarshal request data: expected a JSON object of arguments, found an array",
+        ));
+    }
     match serde_json::from_slice(body) {
         Ok(value) => Ok(value),
         Err(err) => {

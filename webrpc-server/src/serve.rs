@@ -167,18 +167,28 @@ impl Server {
             };
             // Small request/response exchanges: do not wait for Nagle.
             let _ = stream.set_nodelay(true);
-            let connection = builder
-                .serve_connection(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service.clone()),
-                )
-                .into_owned();
-            let connection = graceful.watch(connection);
+            let first_bytes_timeout = self.header_read_timeout;
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            let service = service.clone();
             tokio::spawn(async move {
-                if let Err(err) = connection.await {
+                let _permit = permit;
+                // hyper's header read timeout starts once a request begins; the protocol
+                // detection before it has none, so a client that connects and sends nothing
+                // would hold the connection forever. Wait for its first bytes here.
+                if let Some(timeout) = first_bytes_timeout {
+                    let mut first = [0u8; 1];
+                    let peeked = tokio::time::timeout(timeout, stream.peek(&mut first)).await;
+                    if !matches!(peeked, Ok(Ok(n)) if n > 0) {
+                        tracing::debug!(%peer, "closing a connection that sent nothing");
+                        return;
+                    }
+                }
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                if let Err(err) = watcher.watch(connection).await {
                     tracing::debug!(%peer, error = %err, "connection ended with an error");
                 }
-                drop(permit);
             });
         }
 
