@@ -12,7 +12,7 @@ pub const DEFAULT_BASEPATH: &str = "/rpc/";
 
 /// One RPC method of a service, described at the type level.
 ///
-/// Usually declared by [`service!`](crate::service), which generates a unit struct per method:
+/// Usually declared by [`service!`](macro@crate::service), which generates a unit struct per method:
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};

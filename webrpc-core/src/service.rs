@@ -1,4 +1,4 @@
-//! Declaring a service once for both sides: the [`service!`](crate::service) macro and the
+//! Declaring a service once for both sides: the [`service!`](macro@crate::service) macro and the
 //! two traits it connects to, [`Caller`] (implemented by `webrpc-client`) and [`Routes`]
 //! (implemented by `webrpc-server`'s router).
 

@@ -33,7 +33,7 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// # async fn run(router: webrpc_server::Router) -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:4242").await?;
 /// webrpc_server::Server::new()
-///     .serve(listener, router, async { tokio::signal::ctrl_c().await.ok(); })
+///     .serve(listener, router, async { /* e.g. tokio::signal::ctrl_c() */ })
 ///     .await
 /// # }
 /// ```
