@@ -2,11 +2,12 @@
 
 use http::{Extensions, HeaderMap};
 
+use crate::method::MethodInfo;
+
 /// What travels with a call besides its arguments.
 ///
 /// On the server, it holds the request's headers and extensions (where an auth layer puts
-/// the authenticated principal, and where the [`MethodInfo`](crate::MethodInfo) of the call
-/// is). On the client, its headers are sent with the call, after the client's default
+/// the authenticated principal) and the [`MethodInfo`] of the call. On the client, its headers are sent with the call, after the client's default
 /// headers, and its extensions go into the outgoing request's extensions. So code written
 /// against a service trait sees the same thing whether it runs in process or over HTTP.
 #[derive(Debug, Default, Clone)]
@@ -15,6 +16,10 @@ pub struct Context {
     pub headers: HeaderMap,
     /// Request extensions.
     pub extensions: Extensions,
+    /// The method being called: set by the server before calling a handler (a field rather
+    /// than an extension, so the hot path does not allocate an extension map). Ignored by
+    /// the client, which always calls the method it is asked to.
+    pub method: Option<MethodInfo>,
 }
 
 impl Context {
@@ -28,6 +33,7 @@ impl Context {
         Context {
             headers,
             extensions,
+            method: None,
         }
     }
 

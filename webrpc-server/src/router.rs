@@ -80,8 +80,8 @@ struct Inner {
 /// | the result cannot be encoded | `WebrpcBadResponse` | 500 |
 ///
 /// Every response carries `Content-Type: application/json` and the `Webrpc` header. A handler
-/// receives a [`Context`] with the request's headers and extensions (with the call's
-/// [`MethodInfo`] added) and the decoded request object.
+/// receives a [`Context`] with the request's headers and extensions and the call's
+/// [`MethodInfo`], and the decoded request object.
 ///
 /// ```
 /// use webrpc_core::{service, Context, WebrpcError};
@@ -352,9 +352,8 @@ impl Inner {
             .await
             {
                 Ok(bytes) => {
-                    let mut extensions = parts.extensions;
-                    extensions.insert(route.info);
-                    let ctx = Context::from_parts(parts.headers, extensions);
+                    let mut ctx = Context::from_parts(parts.headers, parts.extensions);
+                    ctx.method = Some(route.info);
                     match AssertUnwindSafe((route.handler)(ctx, bytes))
                         .catch_unwind()
                         .await

@@ -259,6 +259,7 @@ async fn headers_and_extensions_reach_the_handler() {
     let a = collect(r.oneshot(request).await.unwrap()).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.json()["seen"]["x-test"], "hello");
+    assert_eq!(a.json()["seen"]["extension"], "42");
     assert_eq!(a.json()["seen"]["method"], "Test.Echo");
 }
 

@@ -9,7 +9,7 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize, Serializer};
 use tower::ServiceExt;
-use webrpc_core::{error_catalogue, service, Context, MethodInfo, WebrpcError};
+use webrpc_core::{error_catalogue, service, Context, WebrpcError};
 use webrpc_server::Router;
 
 error_catalogue! {
@@ -77,13 +77,16 @@ pub struct TestImpl;
 impl Test for TestImpl {
     async fn echo(&self, ctx: Context, req: EchoRequest) -> Result<EchoResponse, WebrpcError> {
         let mut seen = HashMap::new();
+        if let Some(v) = ctx.extensions.get::<u32>() {
+            seen.insert("extension".to_owned(), v.to_string());
+        }
         if let Some(v) = ctx.headers.get("x-test") {
             seen.insert(
                 "x-test".to_owned(),
                 v.to_str().unwrap_or_default().to_owned(),
             );
         }
-        if let Some(info) = ctx.extensions.get::<MethodInfo>() {
+        if let Some(info) = ctx.method {
             seen.insert(
                 "method".to_owned(),
                 format!("{}.{}", info.service, info.method),
