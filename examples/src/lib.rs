@@ -1,5 +1,7 @@
 //! Shared code of the example programs: webrpc's interop `TestApi` ([`interop`]) and the
-//! local Sequence Metadata server ([`metadata`]).
+//! local Sequence Metadata server ([`metadata`]), and the hand-written hyper baseline of the
+//! benchmarks ([`baseline`]).
 
+pub mod baseline;
 pub mod interop;
 pub mod metadata;
