@@ -1,1 +1,76 @@
-//! The local Sequence Metadata server (work in progress).
+//! The local Sequence Metadata server: Sequence's `Collections` service (schema
+//! `sequence-metadata` v0.4.0) on an embedded store, for developing against locally instead of
+//! `https://metadata.sequence.app`.
+//!
+//! ```text
+//! cargo run --release -p examples --bin metadata-server
+//! ```
+//!
+//! ## Architecture
+//!
+//! - [`MetadataApp`] ([`app`]): the tower service serving everything: `/rpc/…` through
+//!   [`AuthLayer`] to the webrpc router, `/projects/…` to the public metadata routes.
+//! - [`AuthLayer`] ([`auth`]): checks `Authorization: Bearer <JWT>` (HS256, claim
+//!   `project`) and puts the caller's [`AuthProject`] in the request extensions.
+//! - [`MetadataService`] ([`service`]): the `Collections` trait (21 methods) over a
+//!   [`Store`]: project scoping, argument checks, error mapping.
+//! - [`Store`] ([`store`]): the storage contract, implemented by [`SqliteStore`]
+//!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool) and [`MemoryStore`]
+//!   ([`memory`]).
+//! - [`public`]: `GET /projects/{p}/collections/{c}.json` and
+//!   `GET /projects/{p}/collections/{c}/tokens/{tokenId}` for published collections.
+//! - [`config`] and [`server`]: the command line and startup of the `metadata-server`
+//!   binary.
+//!
+//! ## In process
+//!
+//! ```
+//! use std::sync::Arc;
+//! use examples::metadata::{JwtAuth, MemoryStore, MetadataApp};
+//! use sequence_metadata::{
+//!     Collection, CollectionMetadata, Collections, CollectionsClient, Context,
+//!     CreateCollectionRequest,
+//! };
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let auth = JwtAuth::new(b"dev secret");
+//! let jwt = auth.dev_token(1, "0x0000000000000000000000000000000000000001");
+//! let app = MetadataApp::new(Arc::new(MemoryStore::new()), auth, "http://127.0.0.1:4242");
+//! let client = webrpc_client::Client::builder("http://127.0.0.1:4242")
+//!     .bearer_token(&jwt)
+//!     .build_with(app)
+//!     .unwrap();
+//! let collections = CollectionsClient::new(client);
+//! let created = collections
+//!     .create_collection(Context::new(), CreateCollectionRequest {
+//!         project_id: None,
+//!         collection: Collection {
+//!             metadata: Some(CollectionMetadata { name: "Demo".into(), ..Default::default() }),
+//!             ..Default::default()
+//!         },
+//!     })
+//!     .await
+//!     .unwrap()
+//!     .collection;
+//! assert_eq!((created.id, created.project_id, created.private), (1, 1, true));
+//! # });
+//! ```
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod memory;
+pub mod public;
+pub mod server;
+pub mod service;
+pub mod sqlite;
+pub mod store;
+mod validate;
+
+pub use app::MetadataApp;
+pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
+pub use config::{ServerArgs, StoreKind};
+pub use memory::MemoryStore;
+pub use service::MetadataService;
+pub use sqlite::SqliteStore;
+pub use store::{PageRequest, Store, StoreError};

@@ -1,0 +1,119 @@
+//! [`MetadataApp`]: the whole HTTP surface of the server as one tower service.
+//!
+//! ```text
+//!                    ┌─ /rpc/…       → AuthLayer → webrpc Router (Collections → MetadataService)
+//! request → access ──┼─ /projects/…  → public metadata (no auth)
+//!            log     └─ anything else → webrpc Router (answers WebrpcBadRoute)
+//! ```
+//!
+//! It is `Clone`, `Send` and `Sync` with `Error = Infallible`, so it runs under
+//! `webrpc_server::Server`, and a `webrpc_client::Client` can use it as its transport in
+//! process (`Client::builder(url).build_with(app)`), auth included.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::Full;
+use tower::{Layer, ServiceExt};
+use webrpc_server::{BoxError, Router};
+
+use super::auth::{Auth, AuthLayer, JwtAuth};
+use super::public::{self, PUBLIC_PREFIX};
+use super::service::MetadataService;
+use super::store::Store;
+
+/// The server's tower service. See the module docs.
+#[derive(Debug)]
+pub struct MetadataApp<S> {
+    service: Arc<MetadataService<S>>,
+    rpc: Auth<Router>,
+    router: Router,
+}
+
+impl<S> Clone for MetadataApp<S> {
+    fn clone(&self) -> Self {
+        MetadataApp {
+            service: Arc::clone(&self.service),
+            rpc: self.rpc.clone(),
+            router: self.router.clone(),
+        }
+    }
+}
+
+impl<S: Store> MetadataApp<S> {
+    /// The app over `store`: tokens are checked with `auth`, `baseURIs` start with
+    /// `public_url`.
+    pub fn new(store: Arc<S>, auth: JwtAuth, public_url: &str) -> Self {
+        let service = Arc::new(MetadataService::new(store, public_url));
+        let router = sequence_metadata::router(Arc::clone(&service));
+        let rpc = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER).layer(router.clone());
+        MetadataApp {
+            service,
+            rpc,
+            router,
+        }
+    }
+
+    /// The `Collections` implementation behind the app.
+    pub fn service(&self) -> &Arc<MetadataService<S>> {
+        &self.service
+    }
+}
+
+/// The future of a [`MetadataApp`] call.
+pub type AppFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+
+impl<S, B> tower::Service<Request<B>> for MetadataApp<S>
+where
+    S: Store,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> AppFuture {
+        let started = Instant::now();
+        let method = request.method().clone();
+        // The path only: a query string is not logged.
+        let path = request.uri().path().to_owned();
+        let this = self.clone();
+        Box::pin(async move {
+            let response = if path.starts_with(PUBLIC_PREFIX) {
+                public::handle(this.service, method.clone(), path.clone()).await
+            } else if path.starts_with(this.router.basepath()) {
+                match this.rpc.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            } else {
+                match this.router.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            };
+            tracing::info!(
+                %method,
+                path,
+                status = response.status().as_u16(),
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "request"
+            );
+            Ok(response)
+        })
+    }
+}

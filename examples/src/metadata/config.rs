@@ -1,0 +1,112 @@
+//! Command-line configuration of the `metadata-server` binary.
+//!
+//! Every flag has a default suited to running the server locally, so
+//! `cargo run --release -p examples --bin metadata-server` needs none of them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Default listen address: `127.0.0.1:4242`.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:4242";
+
+/// Default SQLite database file: `./metadata.db`.
+pub const DEFAULT_DB: &str = "metadata.db";
+
+/// Default project of the printed development JWT: 1.
+pub const DEFAULT_DEV_PROJECT: u64 = 1;
+
+/// Where the server keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// A SQLite database file (WAL, `synchronous=FULL`): survives restarts and crashes.
+    Sqlite,
+    /// Process memory: fast, gone when the process stops.
+    Memory,
+}
+
+/// The local Sequence Metadata server: the `Collections` webrpc service on an embedded store,
+/// behind HS256 JWT auth, with published collections served as public metadata JSON.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "metadata-server", version, about, long_about = None)]
+pub struct ServerArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = DEFAULT_ADDR, env = "METADATA_ADDR")]
+    pub addr: SocketAddr,
+
+    /// SQLite database file (created with its schema on first start). Ignored by the memory
+    /// store.
+    #[arg(long, default_value = DEFAULT_DB, env = "METADATA_DB")]
+    pub db: PathBuf,
+
+    /// Store to use.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite, env = "METADATA_STORE")]
+    pub store: StoreKind,
+
+    /// HS256 secret that JWTs are signed with. Without it, a random secret is generated once
+    /// and kept in the database (the memory store generates one per run).
+    #[arg(long, env = "METADATA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Base URL of the public metadata routes, used in `baseURIs`.
+    /// Default: `http://<bound address>`.
+    #[arg(long, env = "METADATA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Project of the development JWT printed at startup.
+    #[arg(long, default_value_t = DEFAULT_DEV_PROJECT)]
+    pub dev_project: u64,
+}
+
+impl ServerArgs {
+    /// The public base URL: `--public-url` without a trailing `/`, or `http://<bound>`.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let args = ServerArgs::try_parse_from(["metadata-server"]).unwrap();
+        assert_eq!(args.addr, DEFAULT_ADDR.parse().unwrap());
+        assert_eq!(args.db, PathBuf::from(DEFAULT_DB));
+        assert_eq!(args.store, StoreKind::Sqlite);
+        assert_eq!(args.dev_project, 1);
+        assert_eq!(
+            args.public_url("127.0.0.1:5000".parse().unwrap()),
+            "http://127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn flags() {
+        let args = ServerArgs::try_parse_from([
+            "metadata-server",
+            "--addr",
+            "127.0.0.1:0",
+            "--store",
+            "memory",
+            "--db",
+            "/tmp/x.db",
+            "--jwt-secret",
+            "s3cret",
+            "--public-url",
+            "https://meta.example.com/",
+        ])
+        .unwrap();
+        assert_eq!(args.store, StoreKind::Memory);
+        assert_eq!(args.jwt_secret.as_deref(), Some("s3cret"));
+        assert_eq!(
+            args.public_url("127.0.0.1:1".parse().unwrap()),
+            "https://meta.example.com"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Starting the server: open the store, settle the JWT secret, bind, print how to use it,
+//! serve until shutdown. The `metadata-server` binary is this plus argument parsing and
+//! logging.
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use webrpc_server::Server;
+
+use super::app::MetadataApp;
+use super::auth::{generate_secret, JwtAuth};
+use super::config::{ServerArgs, StoreKind};
+use super::memory::MemoryStore;
+use super::sqlite::{SqliteStore, JWT_SECRET_SETTING};
+use super::store::{Store, StoreError};
+
+/// The account (`account` claim) of the printed development token.
+pub const DEV_ACCOUNT: &str = "0x0000000000000000000000000000000000000001";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened (the text may name the file: it is for the operator).
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    /// No random secret could be generated.
+    #[error("cannot generate a JWT secret: {0}")]
+    Random(getrandom::Error),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the JWT secret came from, for the startup text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecretSource {
+    Given,
+    Stored,
+    PerRun,
+}
+
+fn new_secret() -> Result<String, StartError> {
+    generate_secret().map_err(StartError::Random)
+}
+
+/// What the startup text needs to know.
+struct Banner<'a> {
+    addr: SocketAddr,
+    public_url: &'a str,
+    store: String,
+    secret: SecretSource,
+    project: u64,
+    token: &'a str,
+    next_collection: u64,
+}
+
+impl Banner<'_> {
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let Banner {
+            addr,
+            public_url,
+            store,
+            secret,
+            project,
+            token,
+            next_collection,
+        } = self;
+        let base = format!("http://{addr}");
+        let secret = match secret {
+            SecretSource::Given => "from --jwt-secret / METADATA_JWT_SECRET",
+            SecretSource::Stored => "generated once, kept in the database (settings table)",
+            SecretSource::PerRun => "generated for this run (memory store)",
+        };
+        let rpc = |method: &str, body: &str| {
+            format!(
+                "curl -sS -X POST {base}/rpc/Collections/{method} -H 'Content-Type: application/json' \
+                 -H \"Authorization: Bearer $METADATA_JWT\" -d '{body}'"
+            )
+        };
+        writeln!(out, "metadata-server listening on {base}")?;
+        writeln!(out, "  store:       {store}")?;
+        writeln!(out, "  public URL:  {public_url}")?;
+        writeln!(out, "  JWT secret:  {secret}")?;
+        writeln!(out)?;
+        writeln!(out, "Dev JWT for project {project} (HS256, no expiry):")?;
+        writeln!(out, "  {token}")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Try it: create a collection, publish it, read its public metadata:"
+        )?;
+        writeln!(out, "  export METADATA_JWT={token}")?;
+        writeln!(
+            out,
+            "  {}",
+            rpc(
+                "CreateCollection",
+                r#"{"collection":{"metadata":{"name":"My collection","description":"Created with curl"}}}"#
+            )
+        )?;
+        writeln!(
+            out,
+            "  {}",
+            rpc(
+                "PublishCollection",
+                &format!(r#"{{"collectionId":{next_collection},"recursive":true}}"#)
+            )
+        )?;
+        writeln!(
+            out,
+            "  curl -sS {base}/projects/{project}/collections/{next_collection}.json"
+        )?;
+        writeln!(out)?;
+        out.flush()
+    }
+}
+
+/// Runs the server as configured by `args` until `shutdown` completes, writing the startup
+/// text (bound address, dev JWT, curl lines) to `out`.
+pub async fn run(
+    args: ServerArgs,
+    out: &mut (impl Write + Send),
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let given = args.jwt_secret.clone().filter(|s| !s.is_empty());
+    match args.store {
+        StoreKind::Memory => {
+            let (secret, source) = match given {
+                Some(secret) => (secret, SecretSource::Given),
+                None => (new_secret()?, SecretSource::PerRun),
+            };
+            let store = Arc::new(MemoryStore::new());
+            serve(
+                args,
+                store,
+                "memory (lost on exit)".to_owned(),
+                secret,
+                source,
+                out,
+                shutdown,
+            )
+            .await
+        }
+        StoreKind::Sqlite => {
+            let db = args.db.clone();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(db))
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))??;
+            let (secret, source) = match given {
+                Some(secret) => (secret, SecretSource::Given),
+                None => {
+                    let mut failure = None;
+                    let secret = store.setting_or_insert(JWT_SECRET_SETTING, || {
+                        generate_secret().map_err(|e| {
+                            failure = Some(e);
+                            StoreError::Internal("random generator failed".into())
+                        })
+                    });
+                    match (secret, failure) {
+                        (_, Some(e)) => return Err(StartError::Random(e)),
+                        (secret, None) => (secret?, SecretSource::Stored),
+                    }
+                }
+            };
+            let label = format!("sqlite {}", args.db.display());
+            serve(args, Arc::new(store), label, secret, source, out, shutdown).await
+        }
+    }
+}
+
+async fn serve<S: Store>(
+    args: ServerArgs,
+    store: Arc<S>,
+    store_label: String,
+    secret: String,
+    source: SecretSource,
+    out: &mut (impl Write + Send),
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: args.addr,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let public_url = args.public_url(addr);
+    let auth = JwtAuth::new(secret.as_bytes());
+    let token = auth.dev_token(args.dev_project, DEV_ACCOUNT);
+    let next_collection = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || store.next_collection_id())
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))??
+    };
+    let app = MetadataApp::new(store, auth, &public_url);
+    Banner {
+        addr,
+        public_url: &public_url,
+        store: store_label,
+        secret: source,
+        project: args.dev_project,
+        token: &token,
+        next_collection,
+    }
+    .write(out)
+    .unwrap_or_else(|err| {
+        // A closed stdout (a parent that stopped reading) must not stop the server.
+        tracing::warn!(error = %err, "cannot print the startup text");
+    });
+    Server::new().serve(listener, app, shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! The storage contract of the Metadata server, implemented twice: by
+//! [`SqliteStore`](super::SqliteStore) (a database file) and by
+//! [`MemoryStore`](super::MemoryStore) (process memory).
+//!
+//! The [`Store`] trait is synchronous: SQLite calls block, so the service runs them on
+//! tokio's blocking pool ([`Store::BLOCKING`]), while the memory store is called inline.
+//! Inputs reach the store already validated and normalised by the service (token ids in
+//! canonical decimal, contract addresses lower-cased, names non-empty); the store enforces
+//! what needs its data: existence within the caller's project, uniqueness, soft deletion,
+//! ids and timestamps.
+//!
+//! Semantics both implementations share (and that `tests/metadata_store.rs` runs against
+//! both):
+//!
+//! - every row belongs to one project; a row of another project is "not found";
+//! - ids are assigned by the store, from 1, never reused;
+//! - deleting sets `deletedAt`; deleted rows are invisible to every read, free their unique
+//!   keys, and take their dependants with them (a collection its tokens, assets and contract
+//!   links; a token its assets);
+//! - collections are created private; tokens are created private when their collection is;
+//! - `updatedAt` strictly increases with each write of a row;
+//! - lists are ordered by creation (id) and paginated with [`PageRequest`].
+
+use sequence_metadata::{
+    Asset, BigInt, Collection, CollectionMetadata, ContractCollection, Page, Timestamp,
+    TokenMetadata,
+};
+
+/// Default page size of list methods: 30.
+pub const DEFAULT_PAGE_SIZE: u32 = 30;
+
+/// Largest page size of list methods: 100 (a larger `pageSize` is capped).
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A store failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist in the caller's project, or was deleted. The text names it
+    /// (`collection 7`).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A unique key is taken. The text says which.
+    #[error("{0}")]
+    Conflict(String),
+    /// The storage itself failed. The text is for the server's log only: it may name SQL
+    /// or files.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// The result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which page of a list to read: 1-based page number and page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The page number, from 1.
+    pub page: u32,
+    /// The number of rows per page, 1 to [`MAX_PAGE_SIZE`].
+    pub page_size: u32,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl PageRequest {
+    /// The page a client asked for: no page or `page` 0 is page 1; no `pageSize` or 0 is
+    /// [`DEFAULT_PAGE_SIZE`]; above [`MAX_PAGE_SIZE`] is capped. Cursor fields (`column`,
+    /// `before`, `after`) are not supported and ignored.
+    pub fn from_page(page: Option<&Page>) -> Self {
+        let requested = page.and_then(|p| p.page).unwrap_or(1);
+        let size = page.and_then(|p| p.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
+        PageRequest {
+            page: requested.max(1),
+            page_size: match size {
+                0 => DEFAULT_PAGE_SIZE,
+                n => n.min(MAX_PAGE_SIZE),
+            },
+        }
+    }
+
+    /// The number of rows before this page.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.page_size)
+    }
+
+    /// The page to answer with: this page's number and size, and whether more rows follow.
+    pub fn response(&self, more: bool) -> Page {
+        Page {
+            page: Some(self.page),
+            page_size: Some(self.page_size),
+            more: Some(more),
+            ..Page::default()
+        }
+    }
+}
+
+/// One page of rows and whether more rows follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged<T> {
+    /// The rows of the page.
+    pub items: Vec<T>,
+    /// Whether rows follow this page.
+    pub more: bool,
+}
+
+/// A contract link to update: found by `id` when given (then chain and address may change
+/// too), otherwise by chain and address (then only the collection changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractUpdate {
+    /// The link's id, or `None` to find it by chain and address.
+    pub id: Option<u64>,
+    /// The chain id (validated, non-zero).
+    pub chain_id: u64,
+    /// The contract address (validated, lower-cased).
+    pub contract_address: String,
+    /// The collection to link to.
+    pub collection_id: u64,
+}
+
+/// The storage behind the `Collections` service. See the module docs for the semantics.
+///
+/// `project` is always the caller's authenticated project.
+pub trait Store: Send + Sync + 'static {
+    /// Whether calls block on I/O and must run on a blocking thread.
+    const BLOCKING: bool;
+
+    /// Creates a private collection.
+    fn create_collection(
+        &self,
+        project: u64,
+        metadata: CollectionMetadata,
+        reveal_key: String,
+    ) -> StoreResult<Collection>;
+    /// Reads a collection, with its `tokenCount`.
+    fn get_collection(&self, project: u64, id: u64) -> StoreResult<Collection>;
+    /// Lists the project's collections.
+    fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>>;
+    /// Replaces a collection's metadata and reveal key.
+    fn update_collection(
+        &self,
+        project: u64,
+        id: u64,
+        metadata: CollectionMetadata,
+        reveal_key: String,
+    ) -> StoreResult<Collection>;
+    /// Soft-deletes a collection with its tokens, assets and contract links.
+    fn delete_collection(&self, project: u64, id: u64) -> StoreResult<()>;
+    /// Sets a collection's `private` flag (publish: `false`, unpublish: `true`); with
+    /// `recursive`, its tokens' too.
+    fn set_collection_private(
+        &self,
+        project: u64,
+        id: u64,
+        private: bool,
+        recursive: bool,
+    ) -> StoreResult<Collection>;
+
+    /// Links a contract to a collection of the project.
+    fn create_contract_collection(
+        &self,
+        project: u64,
+        chain_id: u64,
+        contract_address: String,
+        collection_id: u64,
+    ) -> StoreResult<ContractCollection>;
+    /// Reads the link of a contract.
+    fn get_contract_collection(
+        &self,
+        project: u64,
+        chain_id: u64,
+        contract_address: &str,
+    ) -> StoreResult<ContractCollection>;
+    /// Lists the project's contract links (of one collection when given), with the
+    /// collections they point to.
+    fn list_contract_collections(
+        &self,
+        project: u64,
+        collection_id: Option<u64>,
+        page: PageRequest,
+    ) -> StoreResult<(Paged<ContractCollection>, Vec<Collection>)>;
+    /// Updates a contract link.
+    fn update_contract_collection(
+        &self,
+        project: u64,
+        update: ContractUpdate,
+    ) -> StoreResult<ContractCollection>;
+    /// Soft-deletes a contract link.
+    fn delete_contract_collection(
+        &self,
+        project: u64,
+        chain_id: u64,
+        contract_address: &str,
+    ) -> StoreResult<()>;
+
+    /// Adds a token (its `tokenId` canonical) to a collection; `private` defaults to the
+    /// collection's.
+    fn create_token(
+        &self,
+        project: u64,
+        collection_id: u64,
+        token: TokenMetadata,
+        private: Option<bool>,
+    ) -> StoreResult<TokenMetadata>;
+    /// Reads a token and its assets.
+    fn get_token(
+        &self,
+        project: u64,
+        collection_id: u64,
+        token_id: &str,
+    ) -> StoreResult<(TokenMetadata, Vec<Asset>)>;
+    /// Lists a collection's tokens.
+    fn list_tokens(
+        &self,
+        project: u64,
+        collection_id: u64,
+        page: PageRequest,
+    ) -> StoreResult<Paged<TokenMetadata>>;
+    /// Replaces a token's metadata; sets its `private` flag when given.
+    fn update_token(
+        &self,
+        project: u64,
+        collection_id: u64,
+        token_id: &str,
+        token: TokenMetadata,
+        private: Option<bool>,
+    ) -> StoreResult<TokenMetadata>;
+    /// Soft-deletes a token and its assets.
+    fn delete_token(&self, project: u64, collection_id: u64, token_id: &str) -> StoreResult<()>;
+
+    /// Adds an asset to a collection (and token, when `tokenId` is set) of the project.
+    fn create_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset>;
+    /// Reads an asset.
+    fn get_asset(&self, project: u64, id: u64) -> StoreResult<Asset>;
+    /// Replaces an asset (found by its `id`).
+    fn update_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset>;
+    /// Soft-deletes an asset.
+    fn delete_asset(&self, project: u64, id: u64) -> StoreResult<()>;
+
+    /// The metadata of a collection that is public (exists, not deleted, not private).
+    fn public_collection(
+        &self,
+        project: u64,
+        collection_id: u64,
+    ) -> StoreResult<Option<CollectionMetadata>>;
+    /// A token that is public (its collection public, itself not private nor deleted).
+    fn public_token(
+        &self,
+        project: u64,
+        collection_id: u64,
+        token_id: &str,
+    ) -> StoreResult<Option<TokenMetadata>>;
+
+    /// The id the next created collection will get (for the startup hint).
+    fn next_collection_id(&self) -> StoreResult<u64>;
+}
+
+/// The `updatedAt` of a row written now: the current time, or just after `previous` when
+/// the clock has not moved past it (so each write of a row moves its `updatedAt`).
+pub(crate) fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
+    let now = Timestamp::now();
+    match previous {
+        Some(prev) if now <= prev => {
+            Timestamp::new(prev.get() + time::Duration::nanoseconds(1)).to_utc()
+        }
+        _ => now,
+    }
+}
+
+/// An asset's token id as stored: the canonical decimal text.
+pub(crate) fn asset_token_key(token_id: &Option<BigInt>) -> Option<String> {
+    token_id.as_ref().map(|t| t.as_str().to_owned())
+}
+
+/// What the store keeps of a token: everything the client sent except the fields the server
+/// owns (`updatedAt`, `status`, `assets`, `queuedAt`, `lastFetched`), which it sets.
+pub(crate) fn stored_token(
+    mut token: TokenMetadata,
+    token_id: &str,
+    updated_at: Timestamp,
+) -> TokenMetadata {
+    token.token_id = token_id.to_owned();
+    token.updated_at = updated_at;
+    token.status = sequence_metadata::ResourceStatus::Available;
+    token.assets = Vec::new();
+    token.queued_at = None;
+    token.last_fetched = None;
+    token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_requests() {
+        assert_eq!(
+            PageRequest::from_page(None),
+            PageRequest {
+                page: 1,
+                page_size: 30
+            }
+        );
+        let p = Page {
+            page: Some(3),
+            page_size: Some(1000),
+            ..Page::default()
+        };
+        let req = PageRequest::from_page(Some(&p));
+        assert_eq!(
+            req,
+            PageRequest {
+                page: 3,
+                page_size: 100
+            }
+        );
+        assert_eq!(req.offset(), 200);
+        let zero = Page {
+            page: Some(0),
+            page_size: Some(0),
+            ..Page::default()
+        };
+        assert_eq!(PageRequest::from_page(Some(&zero)), PageRequest::default());
+        let answer = req.response(true);
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"page":3,"pageSize":100,"more":true}"#
+        );
+    }
+
+    #[test]
+    fn timestamps_move_forward() {
+        let far = Timestamp::new(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+        let next = next_timestamp(Some(far));
+        assert!(next > far);
+        assert!(next_timestamp(None) > Timestamp::ZERO);
+    }
+}

@@ -1,0 +1,183 @@
+//! Checking and normalising the arguments of `Collections` calls before they reach a store.
+//!
+//! Errors name the offending field in their `cause`:
+//!
+//! | problem | error |
+//! |---|---|
+//! | a required argument is absent or zero (`collection.metadata`, `collection.id`, `asset.collectionId`, `chainId`…) | `RequiredArgument` (2002) |
+//! | a value of the wrong shape (token id not a decimal `uint256`, contract address not `0x` + 40 hex digits) | `InvalidArgument` (2001) |
+//! | an entity that does not validate (empty collection name) | `ValidationFailed` (2004) |
+
+use sequence_metadata::{Asset, BigInt, CollectionMetadata, MetadataError, TokenMetadata};
+use webrpc_core::WebrpcError;
+
+/// `2^256 - 1`, the largest token id (`uint256`).
+const MAX_UINT256: &str =
+    "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+
+/// A required argument is missing.
+pub(crate) fn required(field: &str) -> WebrpcError {
+    MetadataError::RequiredArgument.with_cause(format!("{field} is required"))
+}
+
+/// Checks a collection's metadata: present, with a non-blank name.
+pub(crate) fn collection_metadata(
+    metadata: Option<CollectionMetadata>,
+) -> Result<CollectionMetadata, WebrpcError> {
+    let metadata = metadata.ok_or_else(|| required("collection.metadata"))?;
+    if metadata.name.trim().is_empty() {
+        return Err(MetadataError::ValidationFailed
+            .with_cause("collection.metadata.name must not be empty"));
+    }
+    Ok(metadata)
+}
+
+/// A token id in canonical decimal (`"007"` is `"7"`), within `uint256`.
+pub(crate) fn token_id(field: &str, text: &str) -> Result<String, WebrpcError> {
+    let invalid = || {
+        MetadataError::InvalidArgument.with_cause(format!(
+            "{field} must be a decimal uint256, got {:?}",
+            truncate(text)
+        ))
+    };
+    if text.is_empty() {
+        return Err(required(field));
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let id = BigInt::parse(text).map_err(|_| invalid())?;
+    check_uint256(&id).map_err(|_| invalid())?;
+    Ok(id.as_str().to_owned())
+}
+
+fn check_uint256(id: &BigInt) -> Result<(), ()> {
+    let digits = id.as_str();
+    let too_big = digits.len() > MAX_UINT256.len()
+        || (digits.len() == MAX_UINT256.len() && digits > MAX_UINT256);
+    if id.is_negative() || too_big {
+        Err(())
+    } else {
+        Ok(())
+    }
+}
+
+/// Long user input cut for an error cause.
+fn truncate(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.len() <= MAX {
+        text.to_owned()
+    } else {
+        let mut end = MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &text[..end])
+    }
+}
+
+/// A contract address: `0x` and 40 hex digits (any case), returned lower-cased.
+pub(crate) fn contract_address(field: &str, text: &str) -> Result<String, WebrpcError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(required(field));
+    }
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or("");
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(MetadataError::InvalidArgument.with_cause(format!(
+            "{field} must be 0x followed by 40 hex digits, got {:?}",
+            truncate(text)
+        )));
+    }
+    Ok(format!("0x{}", hex.to_ascii_lowercase()))
+}
+
+/// A non-zero id or chain id.
+pub(crate) fn non_zero(field: &str, value: u64) -> Result<u64, WebrpcError> {
+    if value == 0 {
+        Err(required(field))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Checks the client-set fields of a token: its optional contract address. The token id is
+/// checked by the caller, which knows where it comes from.
+pub(crate) fn token_fields(mut token: TokenMetadata) -> Result<TokenMetadata, WebrpcError> {
+    if !token.contract_address.is_empty() {
+        token.contract_address =
+            contract_address("token.contractAddress", &token.contract_address)?;
+    }
+    Ok(token)
+}
+
+/// Checks an asset: its collection is named, its token id (if any) is a `uint256`.
+pub(crate) fn asset(asset: Asset) -> Result<Asset, WebrpcError> {
+    non_zero("asset.collectionId", asset.collection_id)?;
+    if let Some(id) = &asset.token_id {
+        if check_uint256(id).is_err() {
+            return Err(MetadataError::InvalidArgument.with_cause(format!(
+                "asset.tokenId must be a decimal uint256, got {:?}",
+                truncate(id.as_str())
+            )));
+        }
+    }
+    Ok(asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_ids() {
+        assert_eq!(token_id("tokenId", "007").unwrap(), "7");
+        assert_eq!(token_id("tokenId", "0").unwrap(), "0");
+        assert_eq!(token_id("tokenId", MAX_UINT256).unwrap(), MAX_UINT256);
+        let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+        for bad in ["abc", "-1", "+1", "1.5", "0x10", " 1", over] {
+            let err = token_id("tokenId", bad).unwrap_err();
+            assert_eq!(err.code(), 2001, "{bad}");
+            assert!(err.cause().unwrap().starts_with("tokenId must be"), "{bad}");
+        }
+        assert_eq!(token_id("tokenId", "").unwrap_err().code(), 2002);
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            contract_address("a", "0xABCDEFabcdef0123456789012345678901234567").unwrap(),
+            "0xabcdefabcdef0123456789012345678901234567"
+        );
+        for bad in [
+            "0x123",
+            "abcdefabcdef0123456789012345678901234567",
+            "0xZZCDEFabcdef0123456789012345678901234567",
+        ] {
+            assert_eq!(
+                contract_address("a", bad).unwrap_err().code(),
+                2001,
+                "{bad}"
+            );
+        }
+        assert_eq!(contract_address("a", "").unwrap_err().code(), 2002);
+    }
+
+    #[test]
+    fn collection_names() {
+        assert_eq!(collection_metadata(None).unwrap_err().code(), 2002);
+        let blank = CollectionMetadata {
+            name: "  ".into(),
+            ..Default::default()
+        };
+        let err = collection_metadata(Some(blank)).unwrap_err();
+        assert_eq!(err.name(), "ValidationFailed");
+        assert_eq!(
+            err.cause(),
+            Some("collection.metadata.name must not be empty")
+        );
+    }
+}

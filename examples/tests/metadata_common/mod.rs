@@ -1,0 +1,217 @@
+//! Helpers shared by the `metadata_*` test files: an in-process server over either store,
+//! temporary database files, tokens, raw HTTP requests into the app.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses its own subset; a private module
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use sequence_metadata::{
+    Collection, CollectionMetadata, Collections, CollectionsClient, Context,
+    CreateCollectionRequest, MetadataError,
+};
+use tower::ServiceExt;
+use webrpc_client::Client;
+use webrpc_core::WebrpcError;
+
+use examples::metadata::{JwtAuth, MemoryStore, MetadataApp, SqliteStore, Store};
+
+/// Generous bound on anything that waits for another process or task.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// The JWT secret of in-process servers.
+pub const SECRET: &[u8] = b"test secret";
+
+/// The public URL in-process servers put in `baseURIs`.
+pub const PUBLIC_URL: &str = "http://metadata.test";
+
+/// A database file in the temp directory, removed (with its WAL files) on drop.
+#[derive(Debug)]
+pub struct TempDb {
+    path: PathBuf,
+}
+
+impl TempDb {
+    /// A fresh, unique path (the file does not exist yet).
+    pub fn new(name: &str) -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "webrpc-metadata-{name}-{}-{nanos}-{}.db",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        TempDb { path }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = self.path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// A signed token for `project` with the test secret.
+pub fn token(project: u64) -> String {
+    JwtAuth::new(SECRET).dev_token(project, "0x00000000000000000000000000000000000000aa")
+}
+
+/// The typed client type used by the tests, calling the app in process.
+pub type TestClient<S> = CollectionsClient<Client<MetadataApp<S>>>;
+
+/// An in-process server over a store, and clients for it.
+pub struct Harness<S: Store> {
+    pub app: MetadataApp<S>,
+    pub store: Arc<S>,
+    /// Keeps the database file alive (and removes it at the end).
+    pub db: Option<TempDb>,
+}
+
+impl Harness<MemoryStore> {
+    /// Over a fresh memory store.
+    pub fn memory() -> Self {
+        let store = Arc::new(MemoryStore::new());
+        Harness {
+            app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+            store,
+            db: None,
+        }
+    }
+}
+
+impl Harness<SqliteStore> {
+    /// Over a fresh SQLite file.
+    pub fn sqlite(name: &str) -> Self {
+        let db = TempDb::new(name);
+        let store = Arc::new(SqliteStore::open(db.path()).expect("open sqlite store"));
+        Harness {
+            app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+            store,
+            db: Some(db),
+        }
+    }
+}
+
+impl<S: Store> Harness<S> {
+    /// A client authenticated for `project`.
+    pub fn client(&self, project: u64) -> TestClient<S> {
+        self.client_with_jwt(&token(project))
+    }
+
+    /// A client sending `Authorization: Bearer <jwt>`.
+    pub fn client_with_jwt(&self, jwt: &str) -> TestClient<S> {
+        CollectionsClient::new(
+            Client::builder(PUBLIC_URL)
+                .bearer_token(jwt)
+                .build_with(self.app.clone())
+                .expect("client"),
+        )
+    }
+
+    /// A client sending no `Authorization` header.
+    pub fn anonymous(&self) -> Client<MetadataApp<S>> {
+        Client::builder(PUBLIC_URL)
+            .build_with(self.app.clone())
+            .expect("client")
+    }
+
+    /// A raw request into the app: status and body text.
+    pub async fn http(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> (StatusCode, http::HeaderMap, String) {
+        let response = self.app.clone().oneshot(request).await.expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8(bytes.to_vec()).expect("utf-8 body"),
+        )
+    }
+
+    /// `GET path` on the app.
+    pub async fn get(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::get(path).body(Full::new(Bytes::new())).unwrap();
+        let (status, _, body) = self.http(request).await;
+        let json = serde_json::from_str(&body)
+            .unwrap_or_else(|err| panic!("GET {path}: body is not JSON ({err}): {body}"));
+        (status, json)
+    }
+}
+
+/// Collection metadata with a name (and a description derived from it).
+pub fn metadata(name: &str) -> CollectionMetadata {
+    CollectionMetadata {
+        name: name.to_owned(),
+        description: format!("{name} description"),
+        ..Default::default()
+    }
+}
+
+/// Creates a collection named `name` through `client`.
+pub async fn create_collection<C: Collections>(client: &C, name: &str) -> Collection {
+    client
+        .create_collection(
+            Context::new(),
+            CreateCollectionRequest {
+                project_id: None,
+                collection: Collection {
+                    metadata: Some(metadata(name)),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .expect("create collection")
+        .collection
+}
+
+/// Asserts an error is the schema's `kind`, with that status, and returns its cause.
+#[track_caller]
+pub fn assert_kind(err: &WebrpcError, kind: MetadataError) -> String {
+    assert_eq!(
+        (err.name(), err.code(), err.status()),
+        (kind.name(), kind.code(), kind.status()),
+        "unexpected error: {err}"
+    );
+    err.cause().unwrap_or_default().to_owned()
+}
+
+/// Runs an async scenario against both stores: `both_stores!(name, scenario)` makes the
+/// tests `name_memory` and `name_sqlite`.
+#[macro_export]
+macro_rules! both_stores {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                $scenario(&Harness::memory()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $scenario(&Harness::sqlite(stringify!($name))).await;
+            }
+        }
+    };
+}

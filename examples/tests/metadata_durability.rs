@@ -1,0 +1,271 @@
+//! The SQLite store across restarts and failures: data and the JWT secret survive a
+//! reopen, the schema is versioned, and storage failures reach clients as a plain envelope
+//! without SQL or file names.
+//!
+//! ```text
+//! cargo test -p examples --test metadata_durability
+//! ```
+
+mod metadata_common;
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use metadata_common::*;
+use rusqlite::Connection;
+use sequence_metadata::*;
+
+use examples::metadata::sqlite::JWT_SECRET_SETTING;
+use examples::metadata::{JwtAuth, MetadataApp, SqliteStore, StoreError};
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_survives_a_restart() {
+    let db = TempDb::new("restart");
+    let (collection, token, asset, link) = {
+        let store = Arc::new(SqliteStore::open(db.path()).unwrap());
+        let h = Harness {
+            app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+            store,
+            db: None,
+        };
+        let client = h.client(21);
+        let c = create_collection(&client, "Durable").await;
+        let token = client
+            .create_token(
+                ctx(),
+                CreateTokenRequest {
+                    project_id: None,
+                    collection_id: c.id,
+                    token: TokenMetadata {
+                        token_id: "77".into(),
+                        name: "Kept".into(),
+                        ..Default::default()
+                    },
+                    private: None,
+                },
+            )
+            .await
+            .unwrap()
+            .token;
+        let asset = client
+            .create_asset(
+                ctx(),
+                CreateAssetRequest {
+                    project_id: None,
+                    asset: Asset {
+                        collection_id: c.id,
+                        token_id: Some(77u64.into()),
+                        url: "https://cdn.test/77.png".into(),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap()
+            .asset;
+        let link = client
+            .create_contract_collection(
+                ctx(),
+                CreateContractCollectionRequest {
+                    project_id: 21,
+                    contract_collection: ContractCollection {
+                        id: 0,
+                        chain_id: 137,
+                        contract_address: "0x00000000000000000000000000000000000000aa".into(),
+                        collection_id: c.id,
+                    },
+                },
+            )
+            .await
+            .unwrap()
+            .contract_collection;
+        let published = client
+            .publish_collection(
+                ctx(),
+                PublishCollectionRequest {
+                    project_id: None,
+                    collection_id: c.id,
+                    recursive: Some(true),
+                },
+            )
+            .await
+            .unwrap()
+            .collection;
+        (published, token, asset, link)
+        // Every handle to the store is dropped here.
+    };
+
+    let store = Arc::new(SqliteStore::open(db.path()).unwrap());
+    let h = Harness {
+        app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+        store,
+        db: None,
+    };
+    let client = h.client(21);
+    let got = client
+        .get_collection(
+            ctx(),
+            GetCollectionRequest {
+                project_id: None,
+                collection_id: collection.id,
+            },
+        )
+        .await
+        .unwrap()
+        .collection;
+    assert_eq!(got.metadata, collection.metadata);
+    assert_eq!(got.created_at, collection.created_at);
+    assert_eq!(
+        got.updated_at, collection.updated_at,
+        "timestamps round-trip to the nanosecond"
+    );
+    assert_eq!(got.token_count, Some(1));
+    assert!(!got.private);
+    let read = client
+        .get_token(
+            ctx(),
+            GetTokenRequest {
+                project_id: None,
+                collection_id: collection.id,
+                token_id: "77".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.token.name, token.name);
+    assert_eq!(read.assets, vec![asset]);
+    let read_link = client
+        .get_contract_collection(
+            ctx(),
+            GetContractCollectionRequest {
+                project_id: 21,
+                chain_id: 137,
+                contract_address: link.contract_address.clone(),
+            },
+        )
+        .await
+        .unwrap()
+        .contract_collection;
+    assert_eq!(read_link, link);
+    let (status, body) = h
+        .get(&format!(
+            "/projects/21/collections/{}/tokens/77",
+            collection.id
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["name"], "Kept");
+    // Ids continue after the restart.
+    assert_eq!(
+        create_collection(&client, "Next").await.id,
+        collection.id + 1
+    );
+}
+
+#[test]
+fn the_generated_secret_is_kept_in_the_database() {
+    let db = TempDb::new("secret");
+    let first = {
+        let store = SqliteStore::open(db.path()).unwrap();
+        assert_eq!(store.setting(JWT_SECRET_SETTING).unwrap(), None);
+        store
+            .setting_or_insert(JWT_SECRET_SETTING, || Ok("first-secret".into()))
+            .unwrap()
+    };
+    assert_eq!(first, "first-secret");
+    let store = SqliteStore::open(db.path()).unwrap();
+    let again = store
+        .setting_or_insert(JWT_SECRET_SETTING, || Ok("second-secret".into()))
+        .unwrap();
+    assert_eq!(
+        again, "first-secret",
+        "the first secret is kept, not replaced"
+    );
+    assert_eq!(
+        store.setting(JWT_SECRET_SETTING).unwrap().as_deref(),
+        Some("first-secret")
+    );
+}
+
+#[test]
+fn the_database_is_in_wal_mode_with_a_versioned_schema() {
+    let db = TempDb::new("schema");
+    drop(SqliteStore::open(db.path()).unwrap());
+    let conn = Connection::open(db.path()).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+    // A database from a newer server is refused rather than misread.
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    match SqliteStore::open(db.path()) {
+        Err(StoreError::Internal(text)) => assert!(text.contains("schema version 99"), "{text}"),
+        other => panic!("expected a schema version error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_failures_do_not_leak_details() {
+    let h = Harness::sqlite("failure");
+    let client = h.client(1);
+    let c = create_collection(&client, "Doomed").await.id;
+    client
+        .publish_collection(
+            ctx(),
+            PublishCollectionRequest {
+                project_id: None,
+                collection_id: c,
+                recursive: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Break the database behind the server's back.
+    let path = h.db.as_ref().unwrap().path().to_path_buf();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE assets; DROP INDEX tokens_live; DROP INDEX tokens_unique; DROP TABLE tokens;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let err = client
+        .create_asset(
+            ctx(),
+            CreateAssetRequest {
+                project_id: None,
+                asset: Asset {
+                    collection_id: c,
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.name(), err.code(), err.status()),
+        ("WebrpcInternalError", -7, 500)
+    );
+    let cause = err.cause().unwrap();
+    assert_eq!(
+        cause,
+        "the metadata store failed; the server log has the details"
+    );
+    let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
+    for secret in ["table", "SQL", "assets", "tokens", file_name.as_str()] {
+        assert!(!cause.contains(secret), "cause leaks {secret:?}: {cause}");
+    }
+    let (status, body) = h.get(&format!("/projects/1/collections/{c}.json")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"], "WebrpcInternalError");
+    assert!(!body.to_string().contains("tokens"), "{body}");
+}
