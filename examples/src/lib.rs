@@ -1,7 +1,8 @@
 //! Shared code of the example programs: webrpc's interop `TestApi` ([`interop`]) and the
 //! local Sequence Metadata server ([`metadata`]), and the hand-written hyper baseline of the
-//! benchmarks ([`baseline`]).
+//! benchmarks ([`baseline`]) with the load generator they use ([`load`]).
 
 pub mod baseline;
 pub mod interop;
+pub mod load;
 pub mod metadata;
