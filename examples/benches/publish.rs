@@ -235,7 +235,11 @@ fn main() {
 
     let answer = canned_answer();
     let client = Client::builder("http://127.0.0.1:4242")
-        .timeout(if std::env::var_os("NO_TIMEOUT").is_some() { None } else { Some(Duration::from_secs(30)) })
+        .timeout(if std::env::var_os("NO_TIMEOUT").is_some() {
+            None
+        } else {
+            Some(Duration::from_secs(30))
+        })
         .build_with(canned_service(answer.clone()))
         .unwrap();
     let canned = canned_service(answer);
