@@ -48,11 +48,14 @@ impl LoadReport {
 }
 
 /// Runs `concurrency` workers calling `call` back to back for `duration` (after a warm-up of
-/// `warmup` whose calls are not counted). Bounded: every worker stops at the deadline.
+/// `warmup` whose calls are not counted). Bounded: every worker stops at the deadline, or
+/// after `calls_per_worker` measured calls when given (for instruction counts under
+/// callgrind, where a fixed number of calls matters more than a duration).
 pub async fn run<F, Fut>(
     concurrency: usize,
     warmup: Duration,
     duration: Duration,
+    calls_per_worker: Option<u64>,
     call: F,
 ) -> LoadReport
 where
@@ -60,6 +63,7 @@ where
     Fut: Future<Output = Result<(), String>> + Send,
 {
     let start = Instant::now() + warmup;
+    let started = start;
     let deadline = start + duration;
     let mut workers = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
@@ -68,15 +72,17 @@ where
             let mut latencies = Vec::with_capacity(4096);
             let mut errors = 0u64;
             let mut first_error = None;
+            let mut measured = 0u64;
             loop {
                 let t0 = Instant::now();
-                if t0 >= deadline {
+                if t0 >= deadline || calls_per_worker.is_some_and(|max| measured >= max) {
                     break;
                 }
                 let result = call().await;
                 if t0 < start {
                     continue;
                 }
+                measured += 1;
                 match result {
                     Ok(()) => {
                         latencies.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)
@@ -103,11 +109,16 @@ where
         }
     }
     latencies_us.sort_unstable();
+    let elapsed = if calls_per_worker.is_some() {
+        started.elapsed()
+    } else {
+        duration
+    };
     LoadReport {
         calls: latencies_us.len() as u64,
         errors,
         first_error,
-        elapsed: duration,
+        elapsed,
         latencies_us,
     }
 }

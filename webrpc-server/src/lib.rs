@@ -66,7 +66,8 @@ mod router;
 mod serve;
 
 pub use router::{
-    BoxError, ResponseBody, Router, RouterFuture, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT,
+    BoxError, ConcurrencyLimit, ResponseBody, Router, RouterFuture, DEFAULT_BODY_LIMIT,
+    DEFAULT_BODY_TIMEOUT,
 };
 pub use serve::{serve, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use webrpc_core;

@@ -54,6 +54,52 @@ struct Inner {
     header: HeaderValue,
     body_limit: usize,
     body_timeout: Duration,
+    handler_timeout: Option<Duration>,
+    limit: Option<Limit>,
+}
+
+#[derive(Clone)]
+struct Limit {
+    permits: Arc<tokio::sync::Semaphore>,
+    queue_timeout: Duration,
+    rejection: WebrpcError,
+}
+
+/// A cap on the calls a [`Router`] runs at once (see [`Router::concurrency_limit`]).
+#[derive(Debug, Clone)]
+pub struct ConcurrencyLimit {
+    max: usize,
+    queue_timeout: Duration,
+    rejection: WebrpcError,
+}
+
+impl ConcurrencyLimit {
+    /// At most `max` calls at once. An excess call is answered at once (no queueing) with
+    /// `WebrpcInternalError` and HTTP status 503, cause `server overloaded: …`; change that with
+    /// [`queue_timeout`](Self::queue_timeout) and [`rejection`](Self::rejection).
+    pub fn new(max: usize) -> Self {
+        ConcurrencyLimit {
+            max,
+            queue_timeout: Duration::ZERO,
+            rejection: BuiltinError::WebrpcInternalError.err().with_status(503),
+        }
+    }
+
+    /// How long an excess call waits for a free slot before it is rejected. Default: zero
+    /// (rejected at once).
+    #[must_use]
+    pub fn queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
+    }
+
+    /// The error excess calls get (its cause is replaced by one naming the limit), such as a
+    /// schema's `RateLimited` (429). Default: `WebrpcInternalError` with status 503.
+    #[must_use]
+    pub fn rejection(mut self, error: WebrpcError) -> Self {
+        self.rejection = error;
+        self
+    }
 }
 
 /// A webrpc router: `POST {basepath}{Service}/{Method}` to the handler of that method.
@@ -149,6 +195,8 @@ impl Router {
                 .expect("static header is valid"),
                 body_limit: DEFAULT_BODY_LIMIT,
                 body_timeout: DEFAULT_BODY_TIMEOUT,
+                handler_timeout: None,
+                limit: None,
             }),
         }
     }
@@ -180,6 +228,32 @@ impl Router {
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.inner_mut().body_timeout = timeout;
+        self
+    }
+
+    /// Limits the time a handler may take. A call still running then is dropped (the
+    /// handler's future is cancelled) and answered with `WebrpcInternalError` and HTTP status
+    /// 504, cause `handler timed out after …`.
+    ///
+    /// Default: no limit.
+    #[must_use]
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.inner_mut().handler_timeout = Some(timeout);
+        self
+    }
+
+    /// Caps the calls running at once (counted from the end of the header checks to the end
+    /// of the handler, so the slot also covers reading the body). Excess calls wait up to the
+    /// limit's queue timeout, then get its rejection error; they never hang.
+    ///
+    /// Default: no cap.
+    #[must_use]
+    pub fn concurrency_limit(mut self, limit: ConcurrencyLimit) -> Self {
+        self.inner_mut().limit = Some(Limit {
+            permits: Arc::new(tokio::sync::Semaphore::new(limit.max)),
+            queue_timeout: limit.queue_timeout,
+            rejection: limit.rejection,
+        });
         self
     }
 
@@ -287,6 +361,65 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 }
 
 impl Inner {
+    /// Takes a slot of the concurrency limit, if there is one.
+    async fn admit(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, WebrpcError> {
+        let Some(limit) = &self.limit else {
+            return Ok(None);
+        };
+        let permits = Arc::clone(&limit.permits);
+        let acquired = if limit.queue_timeout.is_zero() {
+            permits.try_acquire_owned().ok()
+        } else {
+            tokio::time::timeout(limit.queue_timeout, permits.acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        match acquired {
+            Some(permit) => Ok(Some(permit)),
+            None => Err(limit.rejection.clone().with_cause(format!(
+                "server overloaded: too many calls in progress (waited {:?})",
+                limit.queue_timeout
+            ))),
+        }
+    }
+
+    /// Reads the body and runs the handler (with its timeout), catching panics.
+    async fn run<B>(
+        &self,
+        handler: &ErasedHandler,
+        info: MethodInfo,
+        parts: http::request::Parts,
+        body: B,
+        content_length: Option<u64>,
+    ) -> Result<Bytes, WebrpcError>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let bytes =
+            crate::body::read_body(body, self.body_limit, self.body_timeout, content_length)
+                .await?;
+        let mut ctx = Context::from_parts(parts.headers, parts.extensions);
+        ctx.method = Some(info);
+        let call = AssertUnwindSafe(handler(ctx, bytes)).catch_unwind();
+        let outcome = match self.handler_timeout {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    return Err(BuiltinError::WebrpcInternalError
+                        .with_cause(format!("handler timed out after {limit:?}"))
+                        .with_status(504))
+                }
+            },
+        };
+        outcome.unwrap_or_else(|payload| {
+            tracing::error!(panic = panic_message(&*payload), "webrpc handler panicked");
+            Err(BuiltinError::WebrpcServerPanic.with_cause("handler panicked"))
+        })
+    }
+
     async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<ResponseBody>
     where
         B: Body + Send + 'static,
@@ -343,32 +476,18 @@ impl Inner {
         let started = Instant::now();
         let this = Arc::clone(&self);
         async move {
-            let result = match crate::body::read_body(
-                body,
-                this.body_limit,
-                this.body_timeout,
-                content_length,
-            )
-            .await
-            {
-                Ok(bytes) => {
-                    let mut ctx = Context::from_parts(parts.headers, parts.extensions);
-                    ctx.method = Some(route.info);
-                    match AssertUnwindSafe((route.handler)(ctx, bytes))
-                        .catch_unwind()
-                        .await
-                    {
-                        Ok(result) => result,
-                        Err(payload) => {
-                            tracing::error!(
-                                panic = panic_message(&*payload),
-                                "webrpc handler panicked"
-                            );
-                            Err(BuiltinError::WebrpcServerPanic.with_cause("handler panicked"))
-                        }
-                    }
-                }
+            let result = match this.admit().await {
                 Err(err) => Err(err),
+                Ok(_permit) => {
+                    this.run(
+                        route.handler.as_ref(),
+                        route.info,
+                        parts,
+                        body,
+                        content_length,
+                    )
+                    .await
+                }
             };
             let elapsed_us = started.elapsed().as_micros() as u64;
             match result {

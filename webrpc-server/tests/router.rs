@@ -14,6 +14,7 @@ use http::Request;
 use http_body::Frame;
 use http_body_util::Full;
 use tower::ServiceExt;
+use webrpc_server::ConcurrencyLimit;
 
 const JSON: Option<&str> = Some("application/json");
 
@@ -390,4 +391,67 @@ impl http_body::Body for Broken {
             "peer reset",
         ))))
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn handler_outliving_its_timeout_gets_504_envelope() {
+    let r = router().handler_timeout(Duration::from_millis(100));
+    let a = send(&r, "POST", "/rpc/Test/Sleep", JSON, br#"{"millis":60000}"#).await;
+    let cause = a.assert_error("WebrpcInternalError", -7, 504);
+    assert_eq!(cause, "handler timed out after 100ms");
+    let a = send(&r, "POST", "/rpc/Test/Sleep", JSON, br#"{"millis":10}"#).await;
+    assert_eq!(a.status, 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_over_the_concurrency_limit_are_rejected_fast() {
+    let rejection = common::TestError::RateLimited.err();
+    let r = router().concurrency_limit(ConcurrencyLimit::new(2).rejection(rejection));
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move {
+                send(&r, "POST", "/rpc/Test/Sleep", JSON, br#"{"millis":1000}"#).await
+            })
+        })
+        .collect();
+    // Let both calls take their slots.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let a = send(&r, "POST", "/rpc/Test/Ping", JSON, b"{}").await;
+    let cause = a.assert_error("RateLimited", 2005, 429);
+    assert!(cause.starts_with("server overloaded"), "{cause}");
+    for call in busy {
+        assert_eq!(call.await.unwrap().status, 200);
+    }
+    // Slots are given back.
+    let a = send(&r, "POST", "/rpc/Test/Ping", JSON, b"{}").await;
+    assert_eq!(a.status, 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn excess_calls_can_queue_with_a_deadline() {
+    let r = router()
+        .concurrency_limit(ConcurrencyLimit::new(1).queue_timeout(Duration::from_millis(500)));
+    let first = {
+        let r = r.clone();
+        tokio::spawn(async move {
+            send(&r, "POST", "/rpc/Test/Sleep", JSON, br#"{"millis":200}"#).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Waits for the first call's slot, within its deadline.
+    let a = send(&r, "POST", "/rpc/Test/Ping", JSON, b"{}").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(first.await.unwrap().status, 200);
+    // A call that cannot get a slot in time gets the default rejection.
+    let long = {
+        let r = r.clone();
+        tokio::spawn(async move {
+            send(&r, "POST", "/rpc/Test/Sleep", JSON, br#"{"millis":5000}"#).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let a = send(&r, "POST", "/rpc/Test/Ping", JSON, b"{}").await;
+    a.assert_error("WebrpcInternalError", -7, 503);
+    assert_eq!(long.await.unwrap().status, 200);
 }

@@ -75,6 +75,9 @@ struct Args {
     /// Rounds of the comparison (medians are compared).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Stop each worker after this many measured calls (the duration still bounds the run).
+    #[arg(long)]
+    calls: Option<u64>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -128,23 +131,29 @@ async fn load_webrpc(
     project: Option<u64>,
     collection: u64,
 ) -> LoadReport {
-    load::run(args.concurrency, args.warmup, args.duration, move || {
-        let client = client.clone();
-        async move {
-            client
-                .publish_collection(
-                    Context::new(),
-                    PublishCollectionRequest {
-                        project_id: project,
-                        collection_id: collection,
-                        recursive: None,
-                    },
-                )
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
-    })
+    load::run(
+        args.concurrency,
+        args.warmup,
+        args.duration,
+        args.calls,
+        move || {
+            let client = client.clone();
+            async move {
+                client
+                    .publish_collection(
+                        Context::new(),
+                        PublishCollectionRequest {
+                            project_id: project,
+                            collection_id: collection,
+                            recursive: None,
+                        },
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+        },
+    )
     .await
 }
 
@@ -154,10 +163,16 @@ async fn load_baseline(
     project: u64,
     collection: u64,
 ) -> LoadReport {
-    load::run(args.concurrency, args.warmup, args.duration, move || {
-        let client = client.clone();
-        async move { client.publish(project, collection).await.map(drop) }
-    })
+    load::run(
+        args.concurrency,
+        args.warmup,
+        args.duration,
+        args.calls,
+        move || {
+            let client = client.clone();
+            async move { client.publish(project, collection).await.map(drop) }
+        },
+    )
     .await
 }
 
