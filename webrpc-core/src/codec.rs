@@ -63,7 +63,15 @@ pub fn decode_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebrpcError
 
 /// Encodes a value as JSON bytes.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, serde_json::Error> {
-    let mut buf = Vec::with_capacity(256);
+    encode_with_capacity(value, 256)
+}
+
+/// Encodes a value as JSON bytes into a buffer of `capacity` bytes to start with.
+pub fn encode_with_capacity<T: Serialize + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> Result<Bytes, serde_json::Error> {
+    let mut buf = Vec::with_capacity(capacity);
     serde_json::to_writer(&mut buf, value)?;
     Ok(Bytes::from(buf))
 }
@@ -72,7 +80,15 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, serde_json::Err
 /// failing `Serialize` impl) is `WebrpcBadResponse` with cause
 /// `failed to marshal json response: …`.
 pub fn encode_response<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, WebrpcError> {
-    encode(value).map_err(|err| {
+    encode_response_with_capacity(value, 256)
+}
+
+/// [`encode_response`] into a buffer of `capacity` bytes to start with.
+pub fn encode_response_with_capacity<T: Serialize + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> Result<Bytes, WebrpcError> {
+    encode_with_capacity(value, capacity).map_err(|err| {
         BuiltinError::WebrpcBadResponse
             .with_cause(format!("failed to marshal json response: {err}"))
     })

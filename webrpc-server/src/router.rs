@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
@@ -270,14 +271,20 @@ impl Router {
         Fut: Future<Output = Result<M::Response, E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        let handler = Arc::new(handler);
+        // The encode buffer starts at the size of this method's last answer, so a typical
+        // response is written without growing the buffer.
+        let state = Arc::new((handler, AtomicUsize::new(256)));
         let erased = move |ctx: Context, body: Bytes| -> BoxFuture<Result<Bytes, WebrpcError>> {
-            let handler = Arc::clone(&handler);
+            let state = Arc::clone(&state);
             Box::pin(async move {
                 let request: M::Request = codec::decode_request(&body)?;
                 drop(body);
+                let (handler, size_hint) = &*state;
                 let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
-                codec::encode_response(&response)
+                let bytes =
+                    codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
+                size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
+                Ok(bytes)
             })
         };
         let header = HeaderValue::from_static(M::WEBRPC_HEADER);
@@ -472,14 +479,12 @@ impl Inner {
             method = route.info.method,
             outcome = tracing::field::Empty,
         );
-        let route = route.clone();
-        let started = Instant::now();
-        let this = Arc::clone(&self);
-        async move {
-            let result = match this.admit().await {
+        async {
+            let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+            let result = match self.admit().await {
                 Err(err) => Err(err),
                 Ok(_permit) => {
-                    this.run(
+                    self.run(
                         route.handler.as_ref(),
                         route.info,
                         parts,
@@ -489,7 +494,7 @@ impl Inner {
                     .await
                 }
             };
-            let elapsed_us = started.elapsed().as_micros() as u64;
+            let elapsed_us = started.map(|t| t.elapsed().as_micros() as u64);
             match result {
                 Ok(body) => {
                     tracing::Span::current().record("outcome", "ok");

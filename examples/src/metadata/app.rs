@@ -89,12 +89,14 @@ where
     fn call(&mut self, request: Request<B>) -> AppFuture {
         let started = Instant::now();
         let method = request.method().clone();
-        // The path only: a query string is not logged.
-        let path = request.uri().path().to_owned();
+        // A clone of a parsed URI shares its bytes (no copy); only its path is logged, never
+        // the query string.
+        let uri = request.uri().clone();
         let this = self.clone();
         Box::pin(async move {
+            let path = uri.path();
             let response = if path.starts_with(PUBLIC_PREFIX) {
-                public::handle(this.service, method.clone(), path.clone()).await
+                public::handle(this.service, method.clone(), path.to_owned()).await
             } else if path.starts_with(this.router.basepath()) {
                 match this.rpc.oneshot(request).await {
                     Ok(response) => response,

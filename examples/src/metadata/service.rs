@@ -113,13 +113,20 @@ impl<S: Store> MetadataService<S> {
 
     /// Where a collection's metadata is served once published.
     pub fn base_uris(&self, project: u64, collection_id: u64) -> CollectionBaseURIs {
-        let base = format!(
-            "{}/projects/{project}/collections/{collection_id}",
-            self.public_url
-        );
+        // Built by hand rather than with `format!`: every collection answer carries these.
+        let mut base = String::with_capacity(self.public_url.len() + 64);
+        base.push_str(&self.public_url);
+        base.push_str("/projects/");
+        push_decimal(&mut base, project);
+        base.push_str("/collections/");
+        push_decimal(&mut base, collection_id);
+        let mut token_metadata_uri = String::with_capacity(base.len() + 8);
+        token_metadata_uri.push_str(&base);
+        token_metadata_uri.push_str("/tokens/");
+        base.push_str(".json");
         CollectionBaseURIs {
-            contract_metadata_uri: format!("{base}.json"),
-            token_metadata_uri: format!("{base}/tokens/"),
+            contract_metadata_uri: base,
+            token_metadata_uri,
         }
     }
 
@@ -494,5 +501,32 @@ impl<S: Store> Collections for MetadataService<S> {
         self.run(move |store| store.delete_asset(project, id))
             .await?;
         Ok(DeleteAssetResponse { status: true })
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+}
+
+#[cfg(test)]
+mod uri_tests {
+    #[test]
+    fn push_decimal_writes_every_digit() {
+        for n in [0u64, 7, 10, 30957, u64::MAX] {
+            let mut s = String::from("x");
+            super::push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 }
