@@ -114,8 +114,10 @@ impl From<Context> for CallOptions {
 
 #[derive(Debug)]
 struct Config {
-    /// `{scheme}://{authority}{prefix}{basepath}`, ready to have `Service/Method` appended.
-    endpoint: String,
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    /// `{prefix}{basepath}`, ready to have `Service/Method` appended.
+    path_prefix: String,
     headers: HeaderMap,
     timeout: Option<Duration>,
     response_limit: usize,
@@ -221,14 +223,11 @@ impl ClientBuilder {
         if !scheme_ok || uri.authority().is_none() || uri.query().is_some() {
             return Err(ConfigError::BaseUrl(self.base_url));
         }
-        let prefix = uri.path().trim_end_matches('/');
-        let endpoint = format!(
-            "{}://{}{}{}",
-            uri.scheme_str().unwrap_or("http"),
-            uri.authority().map(|a| a.as_str()).unwrap_or_default(),
-            prefix,
-            self.basepath
-        );
+        let path_prefix = format!("{}{}", uri.path().trim_end_matches('/'), self.basepath);
+        let parts = uri.into_parts();
+        let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
+            return Err(ConfigError::BaseUrl(self.base_url));
+        };
         let mut headers = HeaderMap::new();
         for (name, value) in self.headers {
             let value = value.map_err(ConfigError::HeaderValue)?;
@@ -237,7 +236,9 @@ impl ClientBuilder {
         Ok(Client {
             service,
             config: Arc::new(Config {
-                endpoint,
+                scheme,
+                authority,
+                path_prefix,
                 headers,
                 timeout: self.timeout,
                 response_limit: self.response_limit,
@@ -339,28 +340,33 @@ where
     ) -> Result<M::Response, WebrpcError> {
         let timeout = options.timeout.or(self.config.timeout);
         let cancel = options.cancel.take();
+        // One select over the exchange, its deadline and its cancellation signal, rather than
+        // nested combinators: the exchange future is large and each combinator would move it.
         let exchange = self.exchange::<M>(request, options);
-        let exchange = async move {
+        let mut exchange = std::pin::pin!(exchange);
+        let deadline = async {
             match timeout {
-                Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                    Ok(result) => result,
-                    Err(_) => Err(BuiltinError::WebrpcRequestFailed
-                        .with_cause(format!("request timed out after {limit:?}"))
-                        .with_status(408)),
-                },
-                None => exchange.await,
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
             }
         };
-        let result = match cancel {
-            Some(signal) => {
-                let exchange = std::pin::pin!(exchange);
-                match futures_select(exchange, signal).await {
-                    Some(result) => result,
-                    None => Err(BuiltinError::WebrpcClientDisconnected
-                        .with_cause("request cancelled by the caller")),
-                }
+        let cancelled = async {
+            match cancel {
+                Some(signal) => signal.await,
+                None => std::future::pending().await,
             }
-            None => exchange.await,
+        };
+        let result = tokio::select! {
+            biased;
+            result = &mut exchange => result,
+            () = deadline => Err(BuiltinError::WebrpcRequestFailed
+                .with_cause(format!(
+                    "request timed out after {:?}",
+                    timeout.unwrap_or_default()
+                ))
+                .with_status(408)),
+            () = cancelled => Err(BuiltinError::WebrpcClientDisconnected
+                .with_cause("request cancelled by the caller")),
         };
         if let Err(err) = &result {
             tracing::debug!(service = M::SERVICE, method = M::NAME, error = %err, "webrpc call failed");
@@ -377,14 +383,23 @@ where
             BuiltinError::WebrpcBadRequest
                 .with_cause(format!("failed to marshal json request: {err}"))
         })?;
-        let mut url = String::with_capacity(
-            self.config.endpoint.len() + M::SERVICE.len() + M::NAME.len() + 1,
+        // Scheme and authority were parsed once, at build time; only the path is new.
+        let mut path = String::with_capacity(
+            self.config.path_prefix.len() + M::SERVICE.len() + M::NAME.len() + 1,
         );
-        url.push_str(&self.config.endpoint);
-        url.push_str(M::SERVICE);
-        url.push('/');
-        url.push_str(M::NAME);
-        let uri = Uri::try_from(url).map_err(|err| {
+        path.push_str(&self.config.path_prefix);
+        path.push_str(M::SERVICE);
+        path.push('/');
+        path.push_str(M::NAME);
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.config.scheme.clone());
+        parts.authority = Some(self.config.authority.clone());
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path)).map_err(|err| {
+                BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
+            })?,
+        );
+        let uri = Uri::from_parts(parts).map_err(|err| {
             BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
         })?;
 
@@ -452,18 +467,6 @@ fn response_too_large(limit: usize, status: u16) -> WebrpcError {
         err.with_status(status)
     } else {
         err
-    }
-}
-
-/// Runs `work` until it completes (`Some`) or `signal` completes first (`None`).
-async fn futures_select<T>(
-    work: Pin<&mut impl Future<Output = T>>,
-    signal: Pin<Box<dyn Future<Output = ()> + Send>>,
-) -> Option<T> {
-    tokio::select! {
-        biased;
-        out = work => Some(out),
-        () = signal => None,
     }
 }
 

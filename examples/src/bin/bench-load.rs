@@ -16,6 +16,8 @@
 //! ```text
 //! cargo build --release -p examples --bins
 //! target/release/bench-load --compare --concurrency 32 --duration 10s --rounds 3
+//! # each side on its own core:
+//! taskset -c 1 target/release/bench-load --compare --server-cpus 0 --rounds 5
 //! ```
 //!
 //! It starts `metadata-server --store memory` and `baseline-server` (both from the same
@@ -75,6 +77,10 @@ struct Args {
     /// Rounds of the comparison (medians are compared).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// With --compare: run the servers pinned to these CPUs (`taskset -c LIST`), e.g. `0`,
+    /// while this tool runs under `taskset -c 1`, so each side has its own core.
+    #[arg(long)]
+    server_cpus: Option<String>,
     /// Stop each worker after this many measured calls (the duration still bounds the run).
     #[arg(long)]
     calls: Option<u64>,
@@ -190,7 +196,12 @@ impl Drop for ChildServer {
 }
 
 /// Starts a sibling binary and waits (bounded) for the stdout line that carries its URL.
-fn start(binary: &str, args: &[&str], marker: &str) -> Result<ChildServer, String> {
+fn start(
+    binary: &str,
+    args: &[&str],
+    marker: &str,
+    cpus: Option<&str>,
+) -> Result<ChildServer, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let path = exe.with_file_name(binary);
     if !path.exists() {
@@ -199,7 +210,15 @@ fn start(binary: &str, args: &[&str], marker: &str) -> Result<ChildServer, Strin
             path.display()
         ));
     }
-    let mut child = Command::new(&path)
+    let mut command = match cpus {
+        Some(cpus) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(cpus).arg(&path);
+            c
+        }
+        None => Command::new(&path),
+    };
+    let mut child = command
         .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -256,6 +275,7 @@ async fn compare(args: &Args) -> Result<(), String> {
                     &secret,
                 ],
                 "listening on ",
+                args.server_cpus.as_deref(),
             )?;
             let client = metadata_client(&server.url, &token)?;
             let collection = create_collection(&client, Some(PROJECT)).await?;
@@ -278,6 +298,7 @@ async fn compare(args: &Args) -> Result<(), String> {
                     &project,
                 ],
                 "listening on ",
+                args.server_cpus.as_deref(),
             )?;
             let client = metadata_client(&server.url, &token)?;
             let report = load_webrpc(args, client, Some(PROJECT), 888).await;
