@@ -104,7 +104,8 @@ impl Server {
 
     /// Serves `service` on `listener` until `shutdown` completes, then shuts down gracefully:
     /// stops accepting, finishes the calls in flight (HTTP/1 connections close after their
-    /// current response, HTTP/2 connections get a GOAWAY), and returns.
+    /// current response, HTTP/2 connections get a GOAWAY; connections that have not sent a
+    /// byte yet are closed at once), and returns.
     ///
     /// Accept errors (such as running out of file descriptors) are logged and retried after a
     /// short pause; they do not stop the server.
@@ -139,6 +140,10 @@ impl Server {
         }
 
         let graceful = GracefulShutdown::new();
+        // Tells connections still waiting for their first bytes that shutdown has begun:
+        // they hold a watcher, and would otherwise hold up the shutdown until their header
+        // read timeout.
+        let (stopping, stop_waiting) = tokio::sync::watch::channel(false);
         let limit = self.max_connections.map(|n| Arc::new(Semaphore::new(n)));
         let mut shutdown = std::pin::pin!(shutdown);
         let local = listener.local_addr().ok();
@@ -170,6 +175,7 @@ impl Server {
             let first_bytes_timeout = self.header_read_timeout;
             let builder = builder.clone();
             let watcher = graceful.watcher();
+            let mut stop_waiting = stop_waiting.clone();
             let service = service.clone();
             tokio::spawn(async move {
                 let _permit = permit;
@@ -178,7 +184,13 @@ impl Server {
                 // would hold the connection forever. Wait for its first bytes here.
                 if let Some(timeout) = first_bytes_timeout {
                     let mut first = [0u8; 1];
-                    let peeked = tokio::time::timeout(timeout, stream.peek(&mut first)).await;
+                    let peeked = tokio::select! {
+                        peeked = tokio::time::timeout(timeout, stream.peek(&mut first)) => peeked,
+                        _ = stop_waiting.wait_for(|stopping| *stopping) => {
+                            tracing::debug!(%peer, "shutting down: closing a connection that sent nothing");
+                            return;
+                        }
+                    };
                     if !matches!(peeked, Ok(Ok(n)) if n > 0) {
                         tracing::debug!(%peer, "closing a connection that sent nothing");
                         return;
@@ -193,6 +205,7 @@ impl Server {
         }
 
         drop(listener);
+        let _ = stopping.send(true);
         tracing::info!(
             connections = graceful.count(),
             "webrpc server shutting down"

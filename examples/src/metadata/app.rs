@@ -15,19 +15,55 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::Full;
+use sequence_metadata::MetadataError;
 use tower::{Layer, ServiceExt};
-use webrpc_server::{BoxError, Router};
+use webrpc_server::{BoxError, ConcurrencyLimit, Router};
 
 use super::auth::{Auth, AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
 use super::service::MetadataService;
 use super::store::Store;
+
+/// Limits on the webrpc calls a [`MetadataApp`] runs (the `metadata-server` flags
+/// `--max-concurrent-calls`, `--queue-timeout-ms` and `--handler-timeout-secs`). They apply
+/// to `/rpc/…` calls that passed auth; the public metadata routes are not limited.
+///
+/// Default: no limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Most calls run at once; 0 is no limit. A call over it waits up to
+    /// [`queue_timeout`](Self::queue_timeout) for a slot, then is answered `RateLimited`
+    /// (2005, HTTP 429) with cause `server overloaded: …`.
+    pub max_concurrent_calls: usize,
+    /// How long a call over the limit waits for a slot; zero rejects it at once.
+    pub queue_timeout: Duration,
+    /// Longest a handler may run; a call still running then is cancelled and answered
+    /// `WebrpcInternalError` with HTTP status 504. `None` is no limit.
+    pub handler_timeout: Option<Duration>,
+}
+
+impl CallLimits {
+    /// `router` with these limits.
+    pub fn apply(&self, mut router: Router) -> Router {
+        if self.max_concurrent_calls > 0 {
+            router = router.concurrency_limit(
+                ConcurrencyLimit::new(self.max_concurrent_calls)
+                    .queue_timeout(self.queue_timeout)
+                    .rejection(MetadataError::RateLimited.err()),
+            );
+        }
+        if let Some(timeout) = self.handler_timeout {
+            router = router.handler_timeout(timeout);
+        }
+        router
+    }
+}
 
 /// The server's tower service. See the module docs.
 #[derive(Debug)]
@@ -51,8 +87,13 @@ impl<S: Store> MetadataApp<S> {
     /// The app over `store`: tokens are checked with `auth`, `baseURIs` start with
     /// `public_url`.
     pub fn new(store: Arc<S>, auth: JwtAuth, public_url: &str) -> Self {
+        Self::with_limits(store, auth, public_url, CallLimits::default())
+    }
+
+    /// Like [`new`](Self::new), with limits on the calls run at once and on their duration.
+    pub fn with_limits(store: Arc<S>, auth: JwtAuth, public_url: &str, limits: CallLimits) -> Self {
         let service = Arc::new(MetadataService::new(store, public_url));
-        let router = sequence_metadata::router(Arc::clone(&service));
+        let router = limits.apply(sequence_metadata::router(Arc::clone(&service)));
         let rpc = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER).layer(router.clone());
         MetadataApp {
             service,

@@ -5,8 +5,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+
+use super::app::CallLimits;
 
 /// Default listen address: `127.0.0.1:4242`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4242";
@@ -57,6 +60,21 @@ pub struct ServerArgs {
     /// Project of the development JWT printed at startup.
     #[arg(long, default_value_t = DEFAULT_DEV_PROJECT)]
     pub dev_project: u64,
+
+    /// Most webrpc calls run at once (0: no limit). A call over the limit waits up to
+    /// `--queue-timeout-ms` for a slot, then is answered `RateLimited` (2005, HTTP 429).
+    #[arg(long, default_value_t = 0, env = "METADATA_MAX_CONCURRENT_CALLS")]
+    pub max_concurrent_calls: usize,
+
+    /// How long a call over `--max-concurrent-calls` waits for a slot, in milliseconds
+    /// (0: answered `RateLimited` at once).
+    #[arg(long, default_value_t = 0, env = "METADATA_QUEUE_TIMEOUT_MS")]
+    pub queue_timeout_ms: u64,
+
+    /// Longest a webrpc call's handler may run, in seconds (0: no limit). A call still
+    /// running then is answered `WebrpcInternalError` with HTTP status 504.
+    #[arg(long, default_value_t = 0, env = "METADATA_HANDLER_TIMEOUT_SECS")]
+    pub handler_timeout_secs: u64,
 }
 
 impl ServerArgs {
@@ -65,6 +83,17 @@ impl ServerArgs {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{bound}"),
+        }
+    }
+
+    /// The call limits set by `--max-concurrent-calls`, `--queue-timeout-ms` and
+    /// `--handler-timeout-secs`.
+    pub fn call_limits(&self) -> CallLimits {
+        CallLimits {
+            max_concurrent_calls: self.max_concurrent_calls,
+            queue_timeout: Duration::from_millis(self.queue_timeout_ms),
+            handler_timeout: (self.handler_timeout_secs > 0)
+                .then(|| Duration::from_secs(self.handler_timeout_secs)),
         }
     }
 }
@@ -80,6 +109,7 @@ mod tests {
         assert_eq!(args.db, PathBuf::from(DEFAULT_DB));
         assert_eq!(args.store, StoreKind::Sqlite);
         assert_eq!(args.dev_project, 1);
+        assert_eq!(args.call_limits(), CallLimits::default());
         assert_eq!(
             args.public_url("127.0.0.1:5000".parse().unwrap()),
             "http://127.0.0.1:5000"
@@ -100,8 +130,22 @@ mod tests {
             "s3cret",
             "--public-url",
             "https://meta.example.com/",
+            "--max-concurrent-calls",
+            "8",
+            "--queue-timeout-ms",
+            "250",
+            "--handler-timeout-secs",
+            "5",
         ])
         .unwrap();
+        assert_eq!(
+            args.call_limits(),
+            CallLimits {
+                max_concurrent_calls: 8,
+                queue_timeout: Duration::from_millis(250),
+                handler_timeout: Some(Duration::from_secs(5)),
+            }
+        );
         assert_eq!(args.store, StoreKind::Memory);
         assert_eq!(args.jwt_secret.as_deref(), Some("s3cret"));
         assert_eq!(

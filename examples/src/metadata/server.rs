@@ -204,7 +204,16 @@ async fn serve<S: Store>(
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
-    let app = MetadataApp::new(store, auth, &public_url);
+    let limits = args.call_limits();
+    if limits != Default::default() {
+        tracing::info!(
+            max_concurrent_calls = limits.max_concurrent_calls,
+            queue_timeout_ms = limits.queue_timeout.as_millis() as u64,
+            handler_timeout_secs = limits.handler_timeout.map(|t| t.as_secs()),
+            "call limits"
+        );
+    }
+    let app = MetadataApp::with_limits(store, auth, &public_url, limits);
     Banner {
         addr,
         public_url: &public_url,

@@ -429,6 +429,36 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing database read-only (SQLite's `SQLITE_OPEN_READ_ONLY`), to serve a
+    /// snapshot or a database this process must not change. Reads work as usual; every write
+    /// fails with SQLite's "attempt to write a readonly database", which reaches clients as
+    /// the generic store failure (`WebrpcInternalError`, 500) and the server log in full.
+    ///
+    /// The schema must be this server's version: a read-only database cannot be migrated.
+    pub fn open_read_only(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        let writer = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(internal)?;
+        writer.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
+        let version: i64 = writer
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(internal)?;
+        let known = MIGRATIONS.len() as i64;
+        if version != known {
+            return Err(StoreError::Internal(format!(
+                "a read-only database must have schema version {known}, found {version}"
+            )));
+        }
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

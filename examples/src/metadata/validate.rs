@@ -6,10 +6,53 @@
 //! |---|---|
 //! | a required argument is absent or zero (`collection.metadata`, `collection.id`, `asset.collectionId`, `chainId`…) | `RequiredArgument` (2002) |
 //! | a value of the wrong shape (token id not a decimal `uint256`, contract address not `0x` + 40 hex digits) | `InvalidArgument` (2001) |
-//! | an entity that does not validate (empty collection name) | `ValidationFailed` (2004) |
+//! | an entity that does not validate (empty collection name, `properties` or `attributes` nested deeper than [`MAX_JSON_DEPTH`]) | `ValidationFailed` (2004) |
 
-use sequence_metadata::{Asset, BigInt, CollectionMetadata, MetadataError, TokenMetadata};
+use sequence_metadata::{
+    Asset, BigInt, CollectionMetadata, MetadataError, Properties, TokenMetadata,
+};
+use serde_json::Value;
 use webrpc_core::WebrpcError;
+
+/// Deepest nesting of objects and arrays accepted in a `properties` object or an
+/// `attributes` entry (the object itself is level 1). Deeper JSON could be stored, but not
+/// listed: serde_json clients, this project's among them, refuse answers nested more than
+/// 127 levels, and a list answer wraps a collection's `properties` in 5 levels of its own.
+pub(crate) const MAX_JSON_DEPTH: usize = 64;
+
+/// The nesting depth of a JSON value: 0 for a scalar, 1 for an array or object of scalars.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Checks that a `properties` object (or `attributes` entry) nests at most
+/// [`MAX_JSON_DEPTH`] levels.
+fn shallow_enough(field: &str, object: &Properties) -> Result<(), WebrpcError> {
+    let levels = 1 + object.values().map(depth).max().unwrap_or(0);
+    if levels > MAX_JSON_DEPTH {
+        return Err(MetadataError::ValidationFailed.with_cause(format!(
+            "{field} is nested {levels} levels deep; at most {MAX_JSON_DEPTH} are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `properties` and every `attributes` entry of a collection or token.
+fn json_fields(
+    prefix: &str,
+    properties: &Properties,
+    attributes: &[Properties],
+) -> Result<(), WebrpcError> {
+    shallow_enough(&format!("{prefix}.properties"), properties)?;
+    for entry in attributes {
+        shallow_enough(&format!("{prefix}.attributes"), entry)?;
+    }
+    Ok(())
+}
 
 /// `2^256 - 1`, the largest token id (`uint256`).
 const MAX_UINT256: &str =
@@ -29,6 +72,11 @@ pub(crate) fn collection_metadata(
         return Err(MetadataError::ValidationFailed
             .with_cause("collection.metadata.name must not be empty"));
     }
+    json_fields(
+        "collection.metadata",
+        &metadata.properties,
+        &metadata.attributes,
+    )?;
     Ok(metadata)
 }
 
@@ -104,9 +152,11 @@ pub(crate) fn non_zero(field: &str, value: u64) -> Result<u64, WebrpcError> {
     }
 }
 
-/// Checks the client-set fields of a token: its optional contract address. The token id is
-/// checked by the caller, which knows where it comes from.
+/// Checks the client-set fields of a token: its optional contract address, and the depth of
+/// its `properties` and `attributes`. The token id is checked by the caller, which knows
+/// where it comes from.
 pub(crate) fn token_fields(mut token: TokenMetadata) -> Result<TokenMetadata, WebrpcError> {
+    json_fields("token", &token.properties, &token.attributes)?;
     if !token.contract_address.is_empty() {
         token.contract_address =
             contract_address("token.contractAddress", &token.contract_address)?;
@@ -164,6 +214,39 @@ mod tests {
             );
         }
         assert_eq!(contract_address("a", "").unwrap_err().code(), 2002);
+    }
+
+    #[test]
+    fn json_depth_is_capped() {
+        let nested = |levels: usize| {
+            let mut value = serde_json::json!(1);
+            for _ in 0..levels {
+                value = serde_json::json!([value]);
+            }
+            let mut properties = Properties::new();
+            properties.insert("k".into(), value);
+            properties
+        };
+        let metadata = |properties| CollectionMetadata {
+            name: "n".into(),
+            properties,
+            ..Default::default()
+        };
+        assert!(collection_metadata(Some(metadata(nested(MAX_JSON_DEPTH - 1)))).is_ok());
+        let err = collection_metadata(Some(metadata(nested(MAX_JSON_DEPTH)))).unwrap_err();
+        assert_eq!(err.name(), "ValidationFailed");
+        assert_eq!(
+            err.cause(),
+            Some("collection.metadata.properties is nested 65 levels deep; at most 64 are allowed")
+        );
+        let token = TokenMetadata {
+            attributes: vec![nested(MAX_JSON_DEPTH)],
+            ..Default::default()
+        };
+        assert_eq!(
+            token_fields(token).unwrap_err().cause(),
+            Some("token.attributes is nested 65 levels deep; at most 64 are allowed")
+        );
     }
 
     #[test]
