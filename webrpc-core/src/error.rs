@@ -331,3 +331,124 @@ impl BuiltinError {
         <Self as ErrorKind>::from_name(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins every built-in error: code, name, message and HTTP status, as in the protocol's
+    /// table (append-only in webrpc).
+    #[test]
+    fn builtin_catalogue_table() {
+        let table: [(BuiltinError, i32, &str, &str, u16); 11] = [
+            (
+                BuiltinError::WebrpcEndpoint,
+                0,
+                "WebrpcEndpoint",
+                "endpoint error",
+                400,
+            ),
+            (
+                BuiltinError::WebrpcRequestFailed,
+                -1,
+                "WebrpcRequestFailed",
+                "request failed",
+                400,
+            ),
+            (
+                BuiltinError::WebrpcBadRoute,
+                -2,
+                "WebrpcBadRoute",
+                "bad route",
+                404,
+            ),
+            (
+                BuiltinError::WebrpcBadMethod,
+                -3,
+                "WebrpcBadMethod",
+                "bad method",
+                405,
+            ),
+            (
+                BuiltinError::WebrpcBadRequest,
+                -4,
+                "WebrpcBadRequest",
+                "bad request",
+                400,
+            ),
+            (
+                BuiltinError::WebrpcBadResponse,
+                -5,
+                "WebrpcBadResponse",
+                "bad response",
+                500,
+            ),
+            (
+                BuiltinError::WebrpcServerPanic,
+                -6,
+                "WebrpcServerPanic",
+                "server panic",
+                500,
+            ),
+            (
+                BuiltinError::WebrpcInternalError,
+                -7,
+                "WebrpcInternalError",
+                "internal error",
+                500,
+            ),
+            (
+                BuiltinError::WebrpcClientDisconnected,
+                -8,
+                "WebrpcClientDisconnected",
+                "client disconnected",
+                400,
+            ),
+            (
+                BuiltinError::WebrpcStreamLost,
+                -9,
+                "WebrpcStreamLost",
+                "stream lost",
+                400,
+            ),
+            (
+                BuiltinError::WebrpcStreamFinished,
+                -10,
+                "WebrpcStreamFinished",
+                "stream finished",
+                200,
+            ),
+        ];
+        assert_eq!(<BuiltinError as ErrorKind>::ALL.len(), table.len());
+        for (kind, code, name, msg, status) in table {
+            assert_eq!(
+                (kind.code(), kind.name(), kind.msg(), kind.status()),
+                (code, name, msg, status)
+            );
+            assert_eq!(<BuiltinError as ErrorKind>::from_code(code), Some(kind));
+            assert_eq!(BuiltinError::from_wire_name(name), Some(kind));
+            let err = kind.with_cause("why");
+            let json: serde_json::Value =
+                serde_json::from_slice(&crate::codec::encode_error(&err)).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!({"error": name, "code": code, "msg": msg, "cause": "why", "status": status})
+            );
+        }
+        assert_eq!(
+            BuiltinError::from_wire_name("WebrpcClientAborted"),
+            Some(BuiltinError::WebrpcClientDisconnected)
+        );
+        assert_eq!(<BuiltinError as ErrorKind>::from_code(-11), None);
+        assert_eq!(<BuiltinError as ErrorKind>::from_code(1000), None);
+    }
+
+    #[test]
+    fn unknown_codes_survive_a_round_trip() {
+        let body = br#"{"error":"InvalidScope","code":1010,"msg":"invalid scope","cause":"x","status":403}"#;
+        let err: WebrpcError = serde_json::from_slice(body).unwrap();
+        assert_eq!(err.kind::<BuiltinError>(), None);
+        assert_eq!(&crate::codec::encode_error(&err)[..], &body[..]);
+        assert_eq!(err.to_string(), "InvalidScope 1010: invalid scope: x");
+    }
+}

@@ -107,9 +107,9 @@ impl ConcurrencyLimit {
 ///
 /// It is a [`tower::Service`](tower_service::Service) over `http::Request<B>` for any body
 /// `B`, with `Error = Infallible`: every failure is an error-envelope response. It runs under
-/// [`serve`](crate::serve), plain hyper, or nested in another router (for axum:
-/// `Router::new().nest_service("/rpc", router)` with a basepath of `/rpc/`), and tests can call
-/// it directly with `oneshot`.
+/// [`serve`](crate::serve), plain hyper, or nested in another router (for axum,
+/// `axum::Router::new().nest_service("/rpc", Router::with_basepath("/"))`: axum strips the
+/// prefix it nests at), and tests can call it directly with `oneshot`.
 ///
 /// The checks run in the reference order, each answered with the reference error:
 ///

@@ -21,9 +21,9 @@
 //! ```
 //!
 //! It starts `metadata-server --store memory` and `baseline-server` (both from the same
-//! target directory, as child processes on 127.0.0.1:0, with the same JWT secret), and for
-//! each round measures: the webrpc client against the metadata server, the webrpc client
-//! against the baseline server, and the baseline hyper client against the baseline server. It
+//! target directory, as child processes on 127.0.0.1:0, with the same JWT secret, kept for
+//! the whole run), and each round measures the four combinations of {webrpc client, baseline
+//! client} × {metadata server, baseline server}, one after the other in a rotating order. It
 //! prints each run and the ratios of the medians over the rounds.
 
 use std::io::{BufRead, BufReader};
@@ -259,68 +259,83 @@ async fn compare(args: &Args) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let project = PROJECT.to_string();
 
-    let mut ours = Vec::new();
-    let mut base_server = Vec::new();
-    let mut base_client = Vec::new();
-    for round in 1..=args.rounds.max(1) {
-        {
-            let server = start(
-                "metadata-server",
-                &[
-                    "--addr",
-                    "127.0.0.1:0",
-                    "--store",
-                    "memory",
-                    "--jwt-secret",
-                    &secret,
-                ],
-                "listening on ",
-                args.server_cpus.as_deref(),
-            )?;
-            let client = metadata_client(&server.url, &token)?;
-            let collection = create_collection(&client, Some(PROJECT)).await?;
-            let report = load_webrpc(args, client, Some(PROJECT), collection).await;
+    // Both servers run for the whole comparison (pinned to the same CPUs when asked); each
+    // round measures the four combinations one after the other, in an order that rotates
+    // from round to round, so slow drifts of a noisy machine hit every combination alike.
+    let metadata = start(
+        "metadata-server",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--store",
+            "memory",
+            "--jwt-secret",
+            &secret,
+        ],
+        "listening on ",
+        args.server_cpus.as_deref(),
+    )?;
+    let baseline = start(
+        "baseline-server",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--jwt-secret",
+            &secret,
+            "--project",
+            &project,
+        ],
+        "listening on ",
+        args.server_cpus.as_deref(),
+    )?;
+    let addr_of = |url: &str| -> Result<std::net::SocketAddr, String> {
+        url.trim_start_matches("http://")
+            .parse()
+            .map_err(|e| format!("bad address {url}: {e}"))
+    };
+    let metadata_collection =
+        create_collection(&metadata_client(&metadata.url, &token)?, Some(PROJECT)).await?;
+
+    const NAMES: [&str; 4] = [
+        "metadata-server (webrpc) + webrpc client  ",
+        "baseline-server (hyper)  + webrpc client  ",
+        "metadata-server (webrpc) + baseline client",
+        "baseline-server (hyper)  + baseline client",
+    ];
+    let mut reports: [Vec<LoadReport>; 4] = Default::default();
+    for round in 0..args.rounds.max(1) {
+        for step in 0..4 {
+            let which = (step + round) % 4;
+            let report = match which {
+                0 => {
+                    let client = metadata_client(&metadata.url, &token)?;
+                    load_webrpc(args, client, Some(PROJECT), metadata_collection).await
+                }
+                1 => {
+                    let client = metadata_client(&baseline.url, &token)?;
+                    load_webrpc(args, client, Some(PROJECT), 888).await
+                }
+                2 => {
+                    let client = BaselineClient::new(addr_of(&metadata.url)?, Some(&token));
+                    load_baseline(args, client, PROJECT, metadata_collection).await
+                }
+                _ => {
+                    let client = BaselineClient::new(addr_of(&baseline.url)?, Some(&token));
+                    load_baseline(args, client, PROJECT, 888).await
+                }
+            };
             println!(
-                "round {round}  metadata-server (webrpc)   + webrpc client:   {}",
+                "round {}  {}  {}",
+                round + 1,
+                NAMES[which],
                 report.summary()
             );
-            ours.push(report);
-        }
-        {
-            let server = start(
-                "baseline-server",
-                &[
-                    "--addr",
-                    "127.0.0.1:0",
-                    "--jwt-secret",
-                    &secret,
-                    "--project",
-                    &project,
-                ],
-                "listening on ",
-                args.server_cpus.as_deref(),
-            )?;
-            let client = metadata_client(&server.url, &token)?;
-            let report = load_webrpc(args, client, Some(PROJECT), 888).await;
-            println!(
-                "round {round}  baseline-server (hyper)   + webrpc client:   {}",
-                report.summary()
-            );
-            base_server.push(report);
-            let addr = server
-                .url
-                .trim_start_matches("http://")
-                .parse()
-                .map_err(|e| format!("bad address {}: {e}", server.url))?;
-            let report =
-                load_baseline(args, BaselineClient::new(addr, Some(&token)), PROJECT, 888).await;
-            println!(
-                "round {round}  baseline-server (hyper)   + baseline client: {}",
-                report.summary()
-            );
-            base_client.push(report);
+            reports[which].push(report);
         }
     }
+    drop(metadata);
+    drop(baseline);
+
     let rate =
         |r: &[LoadReport]| median(&mut r.iter().map(LoadReport::calls_per_sec).collect::<Vec<_>>());
     let p99 = |r: &[LoadReport]| {
@@ -331,32 +346,43 @@ async fn compare(args: &Args) -> Result<(), String> {
                 .collect::<Vec<_>>(),
         )
     };
-    let errors: u64 = ours
-        .iter()
-        .chain(&base_server)
-        .chain(&base_client)
-        .map(|r| r.errors)
-        .sum();
+    let errors: u64 = reports.iter().flatten().map(|r| r.errors).sum();
+    println!();
+    println!("medians over {} rounds:", args.rounds.max(1));
+    for (name, r) in NAMES.iter().zip(&reports) {
+        println!(
+            "  {name}  {:>10.0} calls/s  p99 {:>9.1?}",
+            rate(r),
+            Duration::from_secs_f64(p99(r))
+        );
+    }
     println!();
     println!(
-        "server throughput, metadata-server / baseline (same webrpc client): {:.3}  (target >= 0.95)",
-        rate(&ours) / rate(&base_server)
+        "server throughput, metadata-server / baseline, webrpc client:   {:.3}  (target >= 0.95)",
+        rate(&reports[0]) / rate(&reports[1])
     );
     println!(
-        "server p99 latency, metadata-server / baseline:                      {:.3}  (target <= 1.10)",
-        p99(&ours) / p99(&base_server)
+        "server throughput, metadata-server / baseline, baseline client: {:.3}  (target >= 0.95)",
+        rate(&reports[2]) / rate(&reports[3])
     );
     println!(
-        "client throughput, webrpc client / baseline client (baseline server): {:.3}  (target >= 0.95)",
-        rate(&base_server) / rate(&base_client)
+        "server p99 latency, metadata-server / baseline, webrpc client:  {:.3}  (target <= 1.10)",
+        p99(&reports[0]) / p99(&reports[1])
+    );
+    println!(
+        "server p99 latency, metadata-server / baseline, baseline client:{:.3}  (target <= 1.10)",
+        p99(&reports[2]) / p99(&reports[3])
+    );
+    println!(
+        "client throughput, webrpc / baseline client, baseline server:   {:.3}  (target >= 0.95)",
+        rate(&reports[1]) / rate(&reports[3])
+    );
+    println!(
+        "client throughput, webrpc / baseline client, metadata-server:   {:.3}  (target >= 0.95)",
+        rate(&reports[0]) / rate(&reports[2])
     );
     println!("errors in all runs: {errors}");
-    if let Some(err) = ours
-        .iter()
-        .chain(&base_server)
-        .chain(&base_client)
-        .find_map(|r| r.first_error.clone())
-    {
+    if let Some(err) = reports.iter().flatten().find_map(|r| r.first_error.clone()) {
         println!("first error: {err}");
     }
     Ok(())
