@@ -113,11 +113,18 @@ pub fn decode_response<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebrpcErro
 ///
 /// - a JSON object becomes the error with every field as received; a missing `code` is 0 and
 ///   a missing (or zero) `status` is the HTTP status of the response;
-/// - anything else (HTML from a proxy, truncated JSON, a JSON value that is not an envelope)
-///   becomes `WebrpcBadResponse` with cause `failed to unmarshal server error: …`, keeping
-///   the real HTTP status rather than the reference Go client's 500.
+/// - anything else (HTML from a proxy, truncated JSON, a JSON value that is not an envelope,
+///   bytes that are not UTF-8) becomes `WebrpcBadResponse` with cause
+///   `failed to unmarshal server error: …`, keeping the real HTTP status rather than the
+///   reference Go client's 500.
 pub fn decode_error_response(http_status: u16, body: &[u8]) -> WebrpcError {
-    match serde_json::from_slice::<WebrpcError>(body) {
+    // `from_slice` checks UTF-8 only in the strings it keeps: an object with invalid UTF-8 in
+    // a field the envelope ignores would pass for an envelope with code 0 (found by the
+    // `client_response` fuzz target). Error bodies are off the hot path, so check it all.
+    let decoded = std::str::from_utf8(body)
+        .map_err(|err| format!("invalid UTF-8: {err}"))
+        .and_then(|text| serde_json::from_str::<WebrpcError>(text).map_err(|err| err.to_string()));
+    match decoded {
         Ok(err) if err.status() == 0 => err.with_status(http_status),
         Ok(err) => err,
         Err(err) => BuiltinError::WebrpcBadResponse

@@ -27,8 +27,11 @@ service! {
 
     /// Fails with exactly the error described by its arguments.
     FailWith => fail_with(FailWithRequest {
+        /// The error's status, sent as it is (even 0 or 200).
         pub status: u16,
+        /// The error's code.
         pub code: i32,
+        /// The error's cause.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cause: Option<String>,
     }) -> FailWithResponse {};
