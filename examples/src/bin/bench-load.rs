@@ -357,30 +357,49 @@ async fn compare(args: &Args) -> Result<(), String> {
         );
     }
     println!();
-    println!(
-        "server throughput, metadata-server / baseline, webrpc client:   {:.3}  (target >= 0.95)",
-        rate(&reports[0]) / rate(&reports[1])
-    );
-    println!(
-        "server throughput, metadata-server / baseline, baseline client: {:.3}  (target >= 0.95)",
-        rate(&reports[2]) / rate(&reports[3])
-    );
-    println!(
-        "server p99 latency, metadata-server / baseline, webrpc client:  {:.3}  (target <= 1.10)",
-        p99(&reports[0]) / p99(&reports[1])
-    );
-    println!(
-        "server p99 latency, metadata-server / baseline, baseline client:{:.3}  (target <= 1.10)",
-        p99(&reports[2]) / p99(&reports[3])
-    );
-    println!(
-        "client throughput, webrpc / baseline client, baseline server:   {:.3}  (target >= 0.95)",
-        rate(&reports[1]) / rate(&reports[3])
-    );
-    println!(
-        "client throughput, webrpc / baseline client, metadata-server:   {:.3}  (target >= 0.95)",
-        rate(&reports[0]) / rate(&reports[2])
-    );
+    // (label, measured ratio, target, whether higher is better), from the medians above.
+    let ratios = [
+        (
+            "server throughput, metadata-server / baseline, webrpc client  ",
+            rate(&reports[0]) / rate(&reports[1]),
+            0.95,
+            true,
+        ),
+        (
+            "server throughput, metadata-server / baseline, baseline client",
+            rate(&reports[2]) / rate(&reports[3]),
+            0.95,
+            true,
+        ),
+        (
+            "server p99 latency, metadata-server / baseline, webrpc client ",
+            p99(&reports[0]) / p99(&reports[1]),
+            1.10,
+            false,
+        ),
+        (
+            "server p99 latency, metadata-server / baseline, baseline client",
+            p99(&reports[2]) / p99(&reports[3]),
+            1.10,
+            false,
+        ),
+        (
+            "client throughput, webrpc / baseline client, baseline server  ",
+            rate(&reports[1]) / rate(&reports[3]),
+            0.95,
+            true,
+        ),
+        (
+            "client throughput, webrpc / baseline client, metadata-server  ",
+            rate(&reports[0]) / rate(&reports[2]),
+            0.95,
+            true,
+        ),
+    ];
+    for (label, ratio, target, higher_is_better) in ratios {
+        let sign = if higher_is_better { ">=" } else { "<=" };
+        println!("{label}: {ratio:.3}  (target {sign} {target:.2})");
+    }
     println!("errors in all runs: {errors}");
     if let Some(err) = reports.iter().flatten().find_map(|r| r.first_error.clone()) {
         println!("first error: {err}");
