@@ -145,3 +145,18 @@ fn schema_hash_is_the_sha1_of_the_json() {
         "35a7a7630df7b90f828a75721e587a2b42dc48b7"
     );
 }
+
+#[test]
+fn stream_before_a_method_name_joins_it_as_in_webrpc() {
+    // webrpc has no input streams: `- stream Recv(…)` is a method named `streamRecv`.
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nservice S\n  - stream Recv(req: string)\n  - stream Both(req: string) => stream (resp: string)\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let methods = &schema.services[0].methods;
+    assert_eq!(methods[0].name, "streamRecv");
+    assert!(!methods[0].stream_input && !methods[0].stream_output);
+    assert_eq!(methods[1].name, "streamBoth");
+    assert!(methods[1].stream_output);
+}
