@@ -160,3 +160,14 @@ fn stream_before_a_method_name_joins_it_as_in_webrpc() {
     assert_eq!(methods[1].name, "streamBoth");
     assert!(methods[1].stream_output);
 }
+
+#[test]
+fn a_json_schema_is_recognised_by_content_whatever_its_name() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("json-by-content");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("schema.ridl");
+    std::fs::write(&file, expected("petstore.json")).unwrap();
+    let parsed = load(&file).unwrap();
+    assert_eq!(parsed.schema.to_json(), expected("petstore.json"));
+    assert_eq!(parsed.files, [file]);
+}
