@@ -301,3 +301,84 @@ fn unreadable_files_are_io_errors() {
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(err.diagnostic().is_none());
 }
+
+/// Rules a RIDL file cannot break but a JSON schema can.
+#[test]
+fn json_only_rule_breaks_are_reported() {
+    let wrap = |types: &str, services: &str| {
+        format!(
+            r#"{{"webrpc":"v1","name":"x","version":"","types":[{types}],"errors":[],"services":[{services}]}}"#
+        )
+    };
+    let cases = [
+        (
+            wrap(r#"{"kind":"enum","name":"E","type":"uint32","fields":[{"name":"A","type":"int","value":"1"}]}"#, ""),
+            "x.json: type 'E' field 'A': enum 'E' value 'A' must not have a type",
+        ),
+        (
+            wrap(r#"{"kind":"enum","name":"E","type":"uint32","fields":[{"name":"A"}]}"#, ""),
+            "x.json: type 'E' field 'A': enum 'E' value 'A' has no value",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","value":"1"}]}"#, ""),
+            "x.json: type 'S' field 'a': field 'a' of struct 'S' cannot have a value",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a"}]}"#, ""),
+            "x.json: type 'S' field 'a': field 'a' of struct 'S' has no type",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","meta":[{"json":5}]}]}"#, ""),
+            "x.json: type 'S' field 'a': invalid json meta 5 on field 'a' in type 'S': must be a string",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","meta":[{"json":"not valid"}]}]}"#, ""),
+            "x.json: type 'S' field 'a': invalid JSON name 'not valid' on field 'a' in type 'S'",
+        ),
+        (
+            wrap(
+                r#"{"kind":"struct","name":"S"}"#,
+                r#"{"name":"Svc","methods":[{"name":"M","succinct":true,"inputs":[{"name":"a","type":"S"},{"name":"b","type":"S"}],"outputs":[{"name":"c","type":"S"}]}]}"#,
+            ),
+            "x.json: service 'Svc' method 'M': succinct method 'M' must have exactly one struct input",
+        ),
+        (
+            wrap("", r#"{"name":"Svc","methods":[{"name":"M","inputs":[{"name":"","type":"int"}]}]}"#),
+            "x.json: service 'Svc' method 'M' argument '': empty argument name",
+        ),
+        (
+            wrap(r#"{"kind":"alias","name":"A","type":"string"}"#, ""),
+            "x.json:1:63: unknown variant `alias`, expected `enum` or `struct`\n 1 | {\"webrpc\":\"v1\",\"name\":\"x\",\"version\":\"\",\"types\":[{\"kind\":\"alias\",\"name\":\"A\",\"type\":\"string\"}],\"errors\":[],\"services\":[]}\n   |                                                               ^",
+        ),
+    ];
+    for (json, expected) in cases {
+        let err = parse_str(&json, "x.json").unwrap_err();
+        assert_eq!(err.to_string(), expected, "{json}");
+    }
+}
+
+#[test]
+fn annotations_read_from_json_in_either_form() {
+    let schema = |annotations: &str| {
+        format!(
+            r#"{{"webrpc":"v1","name":"x","services":[{{"name":"S","methods":[{{"name":"M","annotations":{annotations},"inputs":[],"outputs":[]}}]}}]}}"#
+        )
+    };
+    let map = parse_str(
+        &schema(r#"{"auth":{"annotationType":"auth","value":"Key"}}"#),
+        "a.json",
+    )
+    .unwrap();
+    let list = parse_str(
+        &schema(r#"[{"annotationType":"auth","value":"Key"}]"#),
+        "b.json",
+    )
+    .unwrap();
+    let null = parse_str(&schema("null"), "c.json").unwrap();
+    assert_eq!(
+        map.services[0].methods[0].annotation("auth").unwrap().value,
+        "Key"
+    );
+    assert_eq!(map, list);
+    assert!(null.services[0].methods[0].annotations.is_empty());
+}
