@@ -68,7 +68,6 @@ mod error;
 mod json;
 mod ridl;
 pub mod schema;
-mod sha1;
 
 pub use error::{Diagnostic, Error, Location};
 pub use ridl::{MAX_FILES, MAX_FILE_BYTES};
