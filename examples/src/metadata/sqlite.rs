@@ -503,11 +503,19 @@ impl SqliteStore {
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, committed when `f`
     /// succeeds (and rolled back when it fails).
+    ///
+    /// A call whose caller went away while this waited for the write lock (an h2 reset, a
+    /// handler timeout: see [`webrpc_server::CallHandle`]) writes nothing.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(internal)?;
+        // Checked once the write lock is held (in process and in SQLite): the wait for it
+        // is where a burst of calls queues up.
+        if webrpc_server::CallHandle::current().is_some_and(|call| call.is_cancelled()) {
+            return Err(StoreError::Cancelled);
+        }
         let out = f(&tx)?;
         tx.commit().map_err(internal)?;
         Ok(out)

@@ -42,6 +42,10 @@ pub enum StoreError {
     /// A unique key is taken. The text says which.
     #[error("{0}")]
     Conflict(String),
+    /// The call's caller went away before the store started its work (checked once the
+    /// store holds its write lock), so nothing was done.
+    #[error("the call was cancelled before its store work started")]
+    Cancelled,
     /// The storage itself failed. The text is for the server's log only: it may name SQL
     /// or files.
     #[error("storage failure: {0}")]
