@@ -172,6 +172,7 @@ impl<S: Store> Collections for MetadataService<S> {
         same_project("collection.projectId", collection.project_id, project)?;
         let metadata = validate::collection_metadata(collection.metadata)?;
         let reveal_key = collection.reveal_key;
+        validate::collection_size(&metadata, &reveal_key)?;
         let created = self
             .run(&ctx, move |store| {
                 store.create_collection(project, metadata, reveal_key)
@@ -208,7 +209,7 @@ impl<S: Store> Collections for MetadataService<S> {
             .run(&ctx, move |store| store.list_collections(project, page))
             .await?;
         Ok(ListCollectionsResponse {
-            page: page.response(listed.more),
+            page: page.response(listed.more, listed.next),
             collections: listed
                 .items
                 .into_iter()
@@ -228,6 +229,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let id = validate::non_zero("collection.id", collection.id)?;
         let metadata = validate::collection_metadata(collection.metadata)?;
         let reveal_key = collection.reveal_key;
+        validate::collection_size(&metadata, &reveal_key)?;
         let updated = self
             .run(&ctx, move |store| {
                 store.update_collection(project, id, metadata, reveal_key)
@@ -343,7 +345,7 @@ impl<S: Store> Collections for MetadataService<S> {
         Ok(ListContractCollectionsResponse {
             contract_collections: links.items,
             collections: collections.into_iter().map(|c| self.with_uris(c)).collect(),
-            page: page.response(links.more),
+            page: page.response(links.more, links.next),
         })
     }
 
@@ -439,7 +441,7 @@ impl<S: Store> Collections for MetadataService<S> {
             })
             .await?;
         Ok(ListTokensResponse {
-            page: page.response(listed.more),
+            page: page.response(listed.more, listed.next),
             tokens: listed.items,
         })
     }
