@@ -473,7 +473,11 @@ async fn publish_and_public_routes<S: Store>(h: &Harness<S>) {
     }
     // Canonical ids only: one URL per document.
     for t in ["99", "0001.json", "01"] {
-        assert_eq!(h.get(&token_path(t)).await.0, StatusCode::NOT_FOUND, "token {t}");
+        assert_eq!(
+            h.get(&token_path(t)).await.0,
+            StatusCode::NOT_FOUND,
+            "token {t}"
+        );
     }
 
     // Rich token metadata comes out in ERC-721/1155 shape.

@@ -442,3 +442,90 @@ async fn blocking_work_holds_its_slot_until_it_ends_and_sees_its_caller_leave() 
     assert_eq!(value["value"], 1);
     assert_eq!(writes.load(Ordering::SeqCst), 1);
 }
+
+// What hyper decides before the router sees a request (docs/reliability.md says why the
+// server keeps each of these). Pinned here so a dependency update that changes them shows.
+
+/// Writes `request` on a new connection and reads until the server closes it.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(AT_ONCE, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("the server neither answered nor closed: {out:?}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn http11_without_host_is_served() {
+    let server = start(router()).await;
+    let answer = exchange(
+        server.addr,
+        b"POST /rpc/Test/Ping HTTP/1.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn transfer_encoding_gzip_chunked_is_chunked_framing_and_not_json() {
+    let server = start(router()).await;
+    // Chunked last: framed as chunked; the (supposedly gzip) bytes reach the router as they
+    // are, and are not JSON.
+    let answer = exchange(
+        server.addr,
+        b"POST /rpc/Test/Ping HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n\
+          4\r\n\x1f\x8b\x08\x00\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""error":"WebrpcBadRequest""#), "{answer}");
+    assert!(
+        answer.contains("failed to unmarshal request data"),
+        "{answer}"
+    );
+    // Chunked not last: hyper cannot tell where the body ends and refuses the request.
+    let answer = exchange(
+        server.addr,
+        b"POST /rpc/Test/Ping HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked, gzip\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        !answer.contains("webrpc"),
+        "answered before routing: {answer}"
+    );
+}
+
+#[tokio::test]
+async fn unparsable_requests_get_hyper_s_bare_400_and_431() {
+    let server = start(router()).await;
+    let answer = exchange(
+        server.addr,
+        b"POST /rpc/Test/Ping HTTP/1.1\r\nBad Header\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("webrpc"),
+        "no envelope: {answer}"
+    );
+    let mut huge = b"POST /rpc/Test/Ping HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 500 * 1024));
+    huge.extend_from_slice(b"\r\n\r\n");
+    let answer = exchange(server.addr, &huge).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("webrpc"),
+        "no envelope: {answer}"
+    );
+}
