@@ -20,7 +20,7 @@
 //! - collections are created private; tokens are created private when their collection is;
 //! - `updatedAt` strictly increases with each write of a row;
 //! - lists are ordered by creation (id) and paginated with [`PageRequest`], each page
-//!   within [`MAX_PAGE_SIZE`] items and [`PAGE_BYTE_BUDGET`] bytes ([`fill_page`], the one
+//!   within [`MAX_PAGE_SIZE`] items and [`PAGE_BYTE_BUDGET`] bytes (`fill_page`, the one
 //!   rule both stores apply while they read, so an oversized page is never loaded).
 
 use sequence_metadata::{
