@@ -90,7 +90,7 @@ fn from_page<'a, T: 'a>(
     }
 }
 
-/// Skips `page`'s offset among the rows that `keep` selects (zero after a cursor).
+/// Skips `page`'s offset (none after a cursor).
 fn skip_offset<I: Iterator>(rows: I, page: PageRequest) -> std::iter::Skip<I> {
     rows.skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
 }
