@@ -566,10 +566,12 @@ impl Inner {
                     } else {
                         tracing::info!(elapsed_us, error = %err, "webrpc call failed");
                     }
-                    let too_large = err.status() == 413;
+                    // The body read's own 413 (not a handler's): the rest of the body may
+                    // not have been drained.
+                    let too_large = err.status() == 413
+                        && err.cause() == crate::body::too_large(self.body_limit).cause();
                     let mut response = error_response(err, &route.header);
                     if too_large && close {
-                        // The rest of the body may not have been drained.
                         response.headers_mut().insert(CONNECTION, CLOSE.clone());
                     }
                     response
