@@ -8,7 +8,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | no `Authorization` header, not `Bearer …` (scheme compared case-insensitively), not a JWT | `Unauthorized` (1000, 401) |
+//! | no `Authorization` header, not `Bearer …` (scheme compared case-insensitively, then one or more spaces — a tab is not a separator, RFC 7235 `1*SP` — then the token, which holds no whitespace), not a JWT | `Unauthorized` (1000, 401) |
 //! | bad signature, algorithm other than HS256 (including `none`), `nbf` in the future, no `project` claim | `Unauthorized` (1000, 401) |
 //! | `exp` in the past | `SessionExpired` (1002, 403) |
 //! | valid | passed on, with [`AuthProject`] in the extensions |
@@ -192,18 +192,23 @@ impl JwtAuth {
         let value = value
             .to_str()
             .map_err(|_| unauthorized("Authorization header is not valid text"))?;
-        let (scheme, token) = value
-            .trim()
-            .split_once(' ')
-            .ok_or_else(|| unauthorized("Authorization header must be \"Bearer <JWT>\""))?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        // RFC 7235: `credentials = auth-scheme [ 1*SP token68 ]`. Only spaces separate the
+        // scheme from the token (a tab does not), and a token68 holds no whitespace. The
+        // value's own leading and trailing whitespace is not part of the field value
+        // (RFC 9110 5.5) and is dropped.
+        let value = value.trim_matches(|c| c == ' ' || c == '\t');
+        let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
+        let (scheme, rest) = value.split_at(scheme_end);
+        if rest.is_empty() || !scheme.eq_ignore_ascii_case("bearer") {
             return Err(unauthorized(
                 "Authorization header must be \"Bearer <JWT>\"",
             ));
         }
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(unauthorized("Authorization header has an empty token"));
+        let token = rest.trim_start_matches(' ');
+        if rest.starts_with('\t') || token.contains([' ', '\t']) {
+            return Err(unauthorized(
+                "Authorization header must be \"Bearer <JWT>\": scheme and token separated by spaces, the token without whitespace",
+            ));
         }
         self.verify_token(token)
     }
@@ -332,6 +337,25 @@ mod tests {
         for scheme in ["Bearer", "BEARER", "bearer"] {
             let value = HeaderValue::from_str(&format!("{scheme} {token}")).unwrap();
             assert_eq!(auth.verify_header(Some(&value)).unwrap().project_id, 3);
+        }
+        for spaced in [format!("Bearer   {token}"), format!(" Bearer {token} ")] {
+            let value = HeaderValue::from_str(&spaced).unwrap();
+            assert_eq!(auth.verify_header(Some(&value)).unwrap().project_id, 3);
+        }
+        for tabbed in [
+            format!("Bearer\t{token}"),
+            format!("Bearer \t{token}"),
+            format!("Bearer\t {token}"),
+            format!("Bearer {token}\tx"),
+            format!("Bearer {token} x"),
+        ] {
+            let value = HeaderValue::from_str(&tabbed).unwrap();
+            let err = auth.verify_header(Some(&value)).unwrap_err();
+            assert_eq!(err.code(), 1000);
+            assert!(
+                err.cause().unwrap().contains("separated by spaces"),
+                "{err}"
+            );
         }
         let basic = HeaderValue::from_static("Basic dXNlcjpwYXNz");
         assert_eq!(auth.verify_header(Some(&basic)).unwrap_err().code(), 1000);

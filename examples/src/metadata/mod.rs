@@ -73,4 +73,4 @@ pub use config::{ServerArgs, StoreKind};
 pub use memory::MemoryStore;
 pub use service::MetadataService;
 pub use sqlite::SqliteStore;
-pub use store::{PageRequest, Store, StoreError};
+pub use store::{PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET};
