@@ -351,14 +351,22 @@ pub struct BaselineClient {
 }
 
 impl BaselineClient {
-    /// A client for the server at `addr`, sending `jwt` as a bearer token when given.
+    /// A client for the server at `addr`, sending `jwt` as a bearer token when given, over
+    /// pooled HTTP/1.1 connections.
     pub fn new(addr: SocketAddr, jwt: Option<&str>) -> Self {
+        Self::with_http2(addr, jwt, false)
+    }
+
+    /// Like [`new`](Self::new); with `http2`, speaks h2c (HTTP/2 with prior knowledge) and
+    /// multiplexes every call over one connection.
+    pub fn with_http2(addr: SocketAddr, jwt: Option<&str>, http2: bool) -> Self {
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .pool_idle_timeout(std::time::Duration::from_secs(4))
                 .pool_timer(hyper_util::rt::TokioTimer::new())
+                .http2_only(http2)
                 .build(connector);
         BaselineClient {
             client,

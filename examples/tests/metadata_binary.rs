@@ -386,7 +386,7 @@ async fn default_text_log_to_a_file_is_plain_with_one_access_line_per_request() 
     assert_eq!(
         access
             .iter()
-            .filter(|l| l.contains("path=\"/rpc/Collections/GetCollection\" status=200"))
+            .filter(|l| l.contains("path=/rpc/Collections/GetCollection status=200"))
             .count(),
         5,
         "{log}"
