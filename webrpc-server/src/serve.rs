@@ -176,7 +176,11 @@ impl Server {
             let builder = builder.clone();
             let watcher = graceful.watcher();
             let mut stop_waiting = stop_waiting.clone();
-            let service = service.clone();
+            // Open streams end when shutdown begins (see `stream::StreamShutdown`).
+            let service = crate::stream::WithShutdown {
+                inner: service.clone(),
+                signal: crate::stream::StreamShutdown::new(stop_waiting.clone()),
+            };
             tokio::spawn(async move {
                 let _permit = permit;
                 // hyper's header read timeout starts once a request begins; the protocol
