@@ -332,6 +332,42 @@ async fn failures_before_the_opening_are_ordinary_envelopes() {
 }
 
 #[tokio::test]
+async fn an_over_limit_body_and_a_layer_in_front_answer_before_the_opening() {
+    let router = count_router().body_limit(8);
+    let response = router
+        .clone()
+        .oneshot(request(r#"{"n":1,"failAfter":null}"#))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!response.body().is_stream());
+
+    // An auth layer in front rejects with its own envelope; the stream never opens.
+    let guarded = tower::service_fn(move |req: Request<Full<Bytes>>| {
+        let router = router.clone();
+        async move {
+            if req.headers().get("authorization").is_none() {
+                let err = WebrpcError::new("Unauthorized", 1000, "Unauthorized access", 401);
+                let mut response =
+                    Response::new(ResponseBody::full(webrpc_core::codec::encode_error(&err)));
+                *response.status_mut() = StatusCode::UNAUTHORIZED;
+                return Ok::<_, std::convert::Infallible>(response);
+            }
+            router.oneshot(req).await
+        }
+    });
+    let response = guarded.clone().oneshot(request("{}")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let mut authorized = request("{}");
+    authorized
+        .headers_mut()
+        .insert("authorization", "Bearer x".parse().unwrap());
+    let response = guarded.oneshot(authorized).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.body().is_stream());
+}
+
+#[tokio::test]
 async fn a_panicking_stream_ends_with_server_panic_and_the_router_keeps_serving() {
     let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
         |_ctx: Context, _req: CountRequest| async {
