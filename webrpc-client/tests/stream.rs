@@ -4,7 +4,6 @@
 //! and over loopback (HTTP/1.1 and h2c).
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -23,7 +22,8 @@ use tokio::sync::mpsc;
 use webrpc_client::{CallOptions, Client, TransportOptions};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
-    error_catalogue, BuiltinError, Caller, Context, MessageStream, Routes, WebrpcError,
+    error_catalogue, BuiltinError, Caller, Context, MessageStream, Routes, StreamFuture,
+    WebrpcError,
 };
 use webrpc_server::{Router, Server};
 
@@ -559,22 +559,14 @@ async fn loopback_clean_end_after_a_complete_line_is_none() {
 
 /// A service trait with a stream method, written as the generator writes one.
 trait Counter: Send + Sync + 'static {
-    fn count(
-        &self,
-        ctx: Context,
-        request: CountRequest,
-    ) -> impl Future<Output = Result<MessageStream<CountMessage>, WebrpcError>> + Send;
+    fn count(&self, ctx: Context, request: CountRequest) -> impl StreamFuture<CountMessage>;
 }
 
 /// The client side: any `Caller`.
 struct CounterClient<C>(C);
 
 impl<C: Caller> Counter for CounterClient<C> {
-    fn count(
-        &self,
-        ctx: Context,
-        request: CountRequest,
-    ) -> impl Future<Output = Result<MessageStream<CountMessage>, WebrpcError>> + Send {
+    fn count(&self, ctx: Context, request: CountRequest) -> impl StreamFuture<CountMessage> {
         self.0.call_stream::<Count>(ctx, request)
     }
 }

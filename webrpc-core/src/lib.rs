@@ -55,7 +55,7 @@ pub use error::{BuiltinError, ErrorKind, WebrpcError};
 pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
 pub use method::{normalize_basepath, Method, MethodInfo, DEFAULT_BASEPATH};
 pub use service::{Caller, Routes};
-pub use stream::{MessageStream, StreamMethod};
+pub use stream::{MessageStream, StreamFuture, StreamMethod};
 
 /// Re-exports used by the macros; not a public API.
 #[doc(hidden)]

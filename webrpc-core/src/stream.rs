@@ -32,6 +32,7 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -150,6 +151,28 @@ impl<T> fmt::Debug for MessageStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MessageStream").finish_non_exhaustive()
     }
+}
+
+/// The future a service trait's stream method returns: the open stream of messages, or the
+/// error that prevented it, and `Send`, so a server can run it on any thread.
+///
+/// A shorthand for `impl Future<Output = Result<MessageStream<T>, WebrpcError>> + Send`, with
+/// a blanket implementation: implement a generated trait's stream methods with `async fn`s.
+///
+/// ```
+/// use webrpc_core::stream::{MessageStream, StreamFuture};
+/// use webrpc_core::BuiltinError;
+///
+/// fn closed() -> impl StreamFuture<u32> {
+///     async { Err::<MessageStream<u32>, _>(BuiltinError::WebrpcInternalError.with_cause("closed")) }
+/// }
+/// # let _ = closed();
+/// ```
+pub trait StreamFuture<T>: Future<Output = Result<MessageStream<T>, WebrpcError>> + Send {}
+
+impl<T, F> StreamFuture<T> for F where
+    F: Future<Output = Result<MessageStream<T>, WebrpcError>> + Send
+{
 }
 
 /// A stream of one item.
