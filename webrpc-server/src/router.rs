@@ -133,7 +133,9 @@ impl ConcurrencyLimit {
 /// | handler panics | `WebrpcServerPanic` (the panic message is logged, not sent) | 500 |
 /// | the result cannot be encoded | `WebrpcBadResponse` | 500 |
 ///
-/// Every response carries `Content-Type: application/json` and the `Webrpc` header. A handler
+/// Every response carries `Content-Type: application/json` and the `Webrpc` header, except
+/// the `200` that opens a stream method's ndjson stream (see
+/// [`route_stream`](Router::route_stream)). A handler
 /// receives a [`Context`] with the request's headers and extensions and the call's
 /// [`MethodInfo`], and the decoded request object.
 ///
