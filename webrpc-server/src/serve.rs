@@ -105,7 +105,9 @@ impl Server {
     /// Serves `service` on `listener` until `shutdown` completes, then shuts down gracefully:
     /// stops accepting, finishes the calls in flight (HTTP/1 connections close after their
     /// current response, HTTP/2 connections get a GOAWAY; connections that have not sent a
-    /// byte yet are closed at once), and returns.
+    /// byte yet are closed at once), and returns. Open streams of stream methods end at once
+    /// with the line `WebrpcStreamLost` (cause `server shutting down`), so their clients
+    /// reconnect elsewhere (see [`StreamShutdown`](crate::stream::StreamShutdown)).
     ///
     /// Accept errors (such as running out of file descriptors) are logged and retried after a
     /// short pause; they do not stop the server.
