@@ -31,7 +31,8 @@ pub const PUBLISH_PATH: &str = "/rpc/Collections/PublishCollection";
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
 const WEBRPC: &str = "webrpc@v0.31.0;baseline@v0.0.0;sequence-metadata@v0.4.0";
 
-/// A collection's metadata, mirroring the schema's JSON.
+/// A collection's metadata, mirroring the schema's JSON (every field, plain serde: no
+/// tolerance of `null`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Metadata {
     /// Name.
@@ -39,12 +40,34 @@ pub struct Metadata {
     /// Description.
     #[serde(default)]
     pub description: String,
+    /// Image URL.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image: String,
+    /// External link.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub external_link: String,
     /// Free-form properties.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub properties: Map<String, Value>,
+    /// Free-form attributes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Map<String, Value>>,
 }
 
-/// A collection, mirroring the schema's JSON for the fields the benchmark uses.
+/// The public URIs of a published collection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaseUris {
+    /// The contract metadata URL.
+    #[serde(rename = "contractMetadataURI")]
+    pub contract_metadata_uri: String,
+    /// The token metadata URL prefix.
+    #[serde(rename = "tokenMetadataURI")]
+    pub token_metadata_uri: String,
+}
+
+/// A collection, mirroring the schema's JSON: every field, so that the baseline client
+/// decodes the whole `Collection` as the webrpc client does (plain serde, no tolerance of
+/// `null`). The baseline server leaves the optional ones out, as it has none of them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection {
@@ -56,12 +79,31 @@ pub struct Collection {
     pub metadata: Metadata,
     /// Private until published.
     pub private: bool,
+    /// Reveal key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reveal_key: String,
+    /// Number of tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_count: Option<u64>,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Last update.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Deletion time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub deleted_at: Option<OffsetDateTime>,
+    /// Public URIs, once published.
+    #[serde(default, rename = "baseURIs", skip_serializing_if = "Option::is_none")]
+    pub base_uris: Option<BaseUris>,
+    /// Assets (any JSON: the benchmark's collections have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -153,10 +195,18 @@ pub fn seed_collection() -> Collection {
             description: "A collection of test cases designed to push the boundaries of your API."
                 .into(),
             properties,
+            image: String::new(),
+            external_link: String::new(),
+            attributes: Vec::new(),
         },
         private: true,
+        reveal_key: String::new(),
+        token_count: None,
         created_at: time::macros::datetime!(2024-10-23 07:02:00.905283 UTC),
         updated_at: time::macros::datetime!(2024-10-23 07:10:45.118089 UTC),
+        deleted_at: None,
+        base_uris: None,
+        assets: Vec::new(),
     }
 }
 
@@ -351,14 +401,22 @@ pub struct BaselineClient {
 }
 
 impl BaselineClient {
-    /// A client for the server at `addr`, sending `jwt` as a bearer token when given.
+    /// A client for the server at `addr`, sending `jwt` as a bearer token when given, over
+    /// pooled HTTP/1.1 connections.
     pub fn new(addr: SocketAddr, jwt: Option<&str>) -> Self {
+        Self::with_http2(addr, jwt, false)
+    }
+
+    /// Like [`new`](Self::new); with `http2`, speaks h2c (HTTP/2 with prior knowledge) and
+    /// multiplexes every call over one connection.
+    pub fn with_http2(addr: SocketAddr, jwt: Option<&str>, http2: bool) -> Self {
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .pool_idle_timeout(std::time::Duration::from_secs(4))
                 .pool_timer(hyper_util::rt::TokioTimer::new())
+                .http2_only(http2)
                 .build(connector);
         BaselineClient {
             client,

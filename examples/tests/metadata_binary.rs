@@ -78,12 +78,23 @@ fn parse_banner(lines: &[String]) -> Banner {
 
 /// Starts the server with `args` and reads its startup text.
 async fn start(args: &[&str]) -> (Child, Banner) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metadata-server"))
+    start_logging(args, Some("warn"), Stdio::null()).await
+}
+
+/// Starts the server with `args`, `RUST_LOG` set to `rust_log` (unset: the default level)
+/// and its stderr to `stderr`, and reads its startup text.
+async fn start_logging(args: &[&str], rust_log: Option<&str>, stderr: Stdio) -> (Child, Banner) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_metadata-server"));
+    match rust_log {
+        Some(level) => command.env("RUST_LOG", level),
+        None => command.env_remove("RUST_LOG"),
+    };
+    let mut child = command
         .args(args)
-        .env("RUST_LOG", "warn")
         .env_remove("METADATA_JWT_SECRET")
+        .env_remove("METADATA_LOG_FORMAT")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .expect("spawn metadata-server");
@@ -261,4 +272,171 @@ async fn data_and_secret_survive_kill_9() {
     assert_eq!(body["name"], "My collection");
 
     child.kill().await.expect("stop the server");
+}
+
+/// Runs a fresh memory-store server in its default configuration (no `RUST_LOG`) plus
+/// `extra` arguments, its stderr to a file; makes 8 requests (1 create, 5 reads, 1 without a
+/// token, 1 public GET); stops it with SIGTERM; returns the log and the dev JWT.
+async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
+    let log_file = TempDb::new("stderr-log");
+    let stderr = std::fs::File::create(log_file.path()).expect("create the log file");
+    let mut args = vec!["--addr", "127.0.0.1:0", "--store", "memory"];
+    args.extend_from_slice(extra);
+    let (mut child, banner) = start_logging(&args, None, Stdio::from(stderr)).await;
+
+    let client = CollectionsClient::new(
+        Client::builder(&banner.base_url)
+            .bearer_token(&banner.jwt)
+            .timeout(Some(WAIT))
+            .build()
+            .unwrap(),
+    );
+    let created = client
+        .create_collection(
+            Context::new(),
+            CreateCollectionRequest {
+                project_id: None,
+                collection: Collection {
+                    metadata: Some(CollectionMetadata {
+                        name: "Logged".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap()
+        .collection;
+    for _ in 0..5 {
+        client
+            .get_collection(
+                Context::new(),
+                GetCollectionRequest {
+                    project_id: None,
+                    collection_id: created.id,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let anonymous = CollectionsClient::new(
+        Client::builder(&banner.base_url)
+            .timeout(Some(WAIT))
+            .build()
+            .unwrap(),
+    );
+    let err = anonymous
+        .get_collection(
+            Context::new(),
+            GetCollectionRequest {
+                project_id: None,
+                collection_id: created.id,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), 1000);
+    let (status, _) = http_get(&banner.public_url).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the collection is not published"
+    );
+
+    // SIGTERM: a graceful stop, which flushes the log writer's queue.
+    let pid = child.id().expect("the server is running").to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("run kill");
+    assert!(killed.success());
+    let exit = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("the server stops in time")
+        .expect("wait for the server");
+    assert!(exit.success(), "{exit:?}");
+    let log = std::fs::read_to_string(log_file.path()).expect("read the log");
+    assert!(!log.contains(&banner.jwt), "the JWT is never logged");
+    assert!(!log.to_ascii_lowercase().contains("bearer"), "{log}");
+    (log, banner.jwt)
+}
+
+#[tokio::test]
+async fn default_text_log_to_a_file_is_plain_with_one_access_line_per_request() {
+    let (log, _) = default_log_of_eight_requests(&[]).await;
+    assert!(
+        !log.contains('\u{1b}'),
+        "no ANSI escapes in a file: {log:?}"
+    );
+    let access: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("examples::metadata::app: request "))
+        .collect();
+    assert_eq!(access.len(), 8, "{log}");
+    for line in &access {
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(
+            line.contains("method=") && line.contains("status="),
+            "{line}"
+        );
+        assert!(line.contains("elapsed_us="), "{line}");
+    }
+    assert_eq!(
+        access
+            .iter()
+            .filter(|l| l.contains("path=/rpc/Collections/GetCollection status=200"))
+            .count(),
+        5,
+        "{log}"
+    );
+    assert_eq!(
+        access.iter().filter(|l| l.contains("status=401")).count(),
+        1
+    );
+    assert_eq!(
+        access.iter().filter(|l| l.contains("status=404")).count(),
+        1
+    );
+    assert!(
+        log.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("metadata-server stopped"),
+        "the last line, written at shutdown, is flushed: {log}"
+    );
+}
+
+#[tokio::test]
+async fn json_log_format_writes_one_json_object_per_line() {
+    let (log, _) = default_log_of_eight_requests(&["--log-format", "json"]).await;
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "request")
+        .collect();
+    assert_eq!(access.len(), 8, "{log}");
+    for line in &access {
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["target"], "examples::metadata::app");
+        assert!(line["fields"]["status"].is_u64(), "{line}");
+        assert!(line["fields"]["elapsed_us"].is_u64(), "{line}");
+        assert!(line["fields"]["method"].is_string(), "{line}");
+    }
+    assert_eq!(
+        access
+            .iter()
+            .filter(|l| l["fields"]["path"] == "/rpc/Collections/GetCollection"
+                && l["fields"]["status"] == 200)
+            .count(),
+        5
+    );
+    assert_eq!(
+        lines.last().map(|l| l["fields"]["message"].clone()),
+        Some(serde_json::json!("metadata-server stopped"))
+    );
 }

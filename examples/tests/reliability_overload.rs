@@ -458,8 +458,9 @@ async fn a_handler_outliving_the_timeout_gets_a_webrpc_error() {
         .unwrap()
         .collection;
     assert_eq!(next.metadata.unwrap().name, "after");
-    // The store call of the timed-out handler was not interrupted (it runs on the blocking
-    // pool): its write may still commit. Report what happened.
+    // The store call of the timed-out handler was waiting for the write lock: once it got
+    // it, it found its call cancelled and wrote nothing (a write already past that point
+    // would still commit). Report what happened.
     let names: Vec<_> = client
         .list_collections(ctx(), ListCollectionsRequest::default())
         .await

@@ -724,9 +724,10 @@ async fn isolation<S: Store>(h: &Harness<S>) {
             format!("/projects/0/collections/{q}.json"),
             StatusCode::NOT_FOUND,
         ),
+        // Canonical ids only: a zero-padded token id names no document.
         (
             format!("/projects/{B}/collections/{q}/tokens/07"),
-            StatusCode::OK,
+            StatusCode::NOT_FOUND,
         ),
         (
             format!("/projects/{B}/collections/{q}.json/tokens/7"),

@@ -373,7 +373,7 @@ fn attacks() -> Vec<Attack> {
             "token followed by more text",
             Some(format!("Bearer {valid} extra")),
             "Unauthorized",
-            "invalid JWT signature",
+            "Authorization header must be \"Bearer <JWT>\": scheme and token separated by spaces, the token without whitespace",
         ),
         attack(
             "64 KB of garbage",

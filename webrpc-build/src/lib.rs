@@ -18,6 +18,9 @@
 //!   statuses, …).
 //! - [`Error`]: what went wrong and where.
 //!
+//! The crate's README lists the RIDL constructs supported (all of webrpc v0.31's) and the few
+//! points where the JSON may differ from webrpc-gen's, and why.
+//!
 //! ## Example
 //!
 //! ```
@@ -65,7 +68,6 @@ mod error;
 mod json;
 mod ridl;
 pub mod schema;
-mod sha1;
 
 pub use error::{Diagnostic, Error, Location};
 pub use ridl::{MAX_FILES, MAX_FILE_BYTES};

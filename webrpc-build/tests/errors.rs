@@ -90,7 +90,47 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "enum_bad_value",
         "webrpc = v1\nenum Kind: uint8\n  - A = 300\n",
-        "schema.ridl:3:5: enum 'Kind' value 'A' = 300 is not a uint8\n 3 |   - A = 300\n   |     ^",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 300 is out of range for uint8 (0 to 255)\n 3 |   - A = 300\n   |     ^",
+    ),
+    (
+        "enum_hex_out_of_range",
+        "webrpc = v1\nenum Kind: uint8\n  - A = 0x100\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0x100 is out of range for uint8 (0 to 255)\n 3 |   - A = 0x100\n   |     ^",
+    ),
+    (
+        "enum_negative_hex_in_unsigned",
+        "webrpc = v1\nenum Kind: uint16\n  - A = -0x1\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = -0x1 is out of range for uint16 (0 to 65535)\n 3 |   - A = -0x1\n   |     ^",
+    ),
+    (
+        "enum_negative_hex_below_int8",
+        "webrpc = v1\nenum Kind: int8\n  - A = -0x81\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = -0x81 is out of range for int8 (-128 to 127)\n 3 |   - A = -0x81\n   |     ^",
+    ),
+    (
+        "enum_hex_bad_digit",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 0x1g\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0x1g is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 0x1g\n   |     ^",
+    ),
+    (
+        "enum_prefix_without_digits",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 0b\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0b is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 0b\n   |     ^",
+    ),
+    (
+        "enum_digit_separator",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 1_000\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 1_000 is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 1_000\n   |     ^",
+    ),
+    (
+        "enum_leading_zero_decimal",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 010\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 010 has a leading 0, which Go reads as octal and TypeScript refuses: write 10 or an 0o-prefixed octal\n 3 |   - A = 010\n   |     ^",
+    ),
+    (
+        "enum_hex_and_decimal_same_number",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 16\n  - B = 0x10\n",
+        "schema.ridl:4:5: enum 'Kind' values 'A' = 16 and 'B' = 0x10 are the same number\n 4 |   - B = 0x10\n   |     ^",
     ),
     (
         "map_key_struct",
@@ -300,4 +340,85 @@ fn unreadable_files_are_io_errors() {
     let err = parse_file(schemas().join("does-not-exist.ridl")).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(err.diagnostic().is_none());
+}
+
+/// Rules a RIDL file cannot break but a JSON schema can.
+#[test]
+fn json_only_rule_breaks_are_reported() {
+    let wrap = |types: &str, services: &str| {
+        format!(
+            r#"{{"webrpc":"v1","name":"x","version":"","types":[{types}],"errors":[],"services":[{services}]}}"#
+        )
+    };
+    let cases = [
+        (
+            wrap(r#"{"kind":"enum","name":"E","type":"uint32","fields":[{"name":"A","type":"int","value":"1"}]}"#, ""),
+            "x.json: type 'E' field 'A': enum 'E' value 'A' must not have a type",
+        ),
+        (
+            wrap(r#"{"kind":"enum","name":"E","type":"uint32","fields":[{"name":"A"}]}"#, ""),
+            "x.json: type 'E' field 'A': enum 'E' value 'A' has no value",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","value":"1"}]}"#, ""),
+            "x.json: type 'S' field 'a': field 'a' of struct 'S' cannot have a value",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a"}]}"#, ""),
+            "x.json: type 'S' field 'a': field 'a' of struct 'S' has no type",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","meta":[{"json":5}]}]}"#, ""),
+            "x.json: type 'S' field 'a': invalid json meta 5 on field 'a' in type 'S': must be a string",
+        ),
+        (
+            wrap(r#"{"kind":"struct","name":"S","fields":[{"name":"a","type":"int","meta":[{"json":"not valid"}]}]}"#, ""),
+            "x.json: type 'S' field 'a': invalid JSON name 'not valid' on field 'a' in type 'S'",
+        ),
+        (
+            wrap(
+                r#"{"kind":"struct","name":"S"}"#,
+                r#"{"name":"Svc","methods":[{"name":"M","succinct":true,"inputs":[{"name":"a","type":"S"},{"name":"b","type":"S"}],"outputs":[{"name":"c","type":"S"}]}]}"#,
+            ),
+            "x.json: service 'Svc' method 'M': succinct method 'M' must have exactly one struct input",
+        ),
+        (
+            wrap("", r#"{"name":"Svc","methods":[{"name":"M","inputs":[{"name":"","type":"int"}]}]}"#),
+            "x.json: service 'Svc' method 'M' argument '': empty argument name",
+        ),
+        (
+            wrap(r#"{"kind":"alias","name":"A","type":"string"}"#, ""),
+            "x.json:1:63: unknown variant `alias`, expected `enum` or `struct`\n 1 | {\"webrpc\":\"v1\",\"name\":\"x\",\"version\":\"\",\"types\":[{\"kind\":\"alias\",\"name\":\"A\",\"type\":\"string\"}],\"errors\":[],\"services\":[]}\n   |                                                               ^",
+        ),
+    ];
+    for (json, expected) in cases {
+        let err = parse_str(&json, "x.json").unwrap_err();
+        assert_eq!(err.to_string(), expected, "{json}");
+    }
+}
+
+#[test]
+fn annotations_read_from_json_in_either_form() {
+    let schema = |annotations: &str| {
+        format!(
+            r#"{{"webrpc":"v1","name":"x","services":[{{"name":"S","methods":[{{"name":"M","annotations":{annotations},"inputs":[],"outputs":[]}}]}}]}}"#
+        )
+    };
+    let map = parse_str(
+        &schema(r#"{"auth":{"annotationType":"auth","value":"Key"}}"#),
+        "a.json",
+    )
+    .unwrap();
+    let list = parse_str(
+        &schema(r#"[{"annotationType":"auth","value":"Key"}]"#),
+        "b.json",
+    )
+    .unwrap();
+    let null = parse_str(&schema("null"), "c.json").unwrap();
+    assert_eq!(
+        map.services[0].methods[0].annotation("auth").unwrap().value,
+        "Key"
+    );
+    assert_eq!(map, list);
+    assert!(null.services[0].methods[0].annotations.is_empty());
 }

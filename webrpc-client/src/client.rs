@@ -2,11 +2,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::uri::PathAndQuery;
 use http::{Extensions, HeaderMap, Request, Response, Uri};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -118,10 +119,53 @@ pub(crate) struct Config {
     authority: http::uri::Authority,
     /// `{prefix}{basepath}`, ready to have `Service/Method` appended.
     path_prefix: String,
+    /// The paths built so far, `(service, method, path)`: a call clones its method's path
+    /// (a reference count) instead of building and validating it again.
+    paths: RwLock<Vec<(&'static str, &'static str, PathAndQuery)>>,
     headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
     pub(crate) response_limit: usize,
     pub(crate) stream_inactivity_timeout: Option<Duration>,
+    /// Whether requests carry their [`MethodInfo`](webrpc_core::MethodInfo) extension: for
+    /// any transport given to `build_with` (its middleware may read it), not for the default
+    /// transport, which nothing reads it from.
+    method_info: bool,
+}
+
+/// Most paths a client keeps (more methods than that are built at each call).
+const MAX_CACHED_PATHS: usize = 256;
+
+impl Config {
+    /// `{prefix}{basepath}{Service}/{Method}` of a method.
+    fn path_of(&self, info: MethodInfo) -> Result<PathAndQuery, WebrpcError> {
+        let same = |(service, method, _): &&(&str, &str, PathAndQuery)| {
+            *service == info.service && *method == info.method
+        };
+        if let Some((_, _, path)) = self
+            .paths
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(same)
+        {
+            return Ok(path.clone());
+        }
+        let mut text = String::with_capacity(
+            self.path_prefix.len() + info.service.len() + info.method.len() + 1,
+        );
+        text.push_str(&self.path_prefix);
+        text.push_str(info.service);
+        text.push('/');
+        text.push_str(info.method);
+        let path = PathAndQuery::from_maybe_shared(Bytes::from(text)).map_err(|err| {
+            BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
+        })?;
+        let mut paths = self.paths.write().unwrap_or_else(|e| e.into_inner());
+        if paths.len() < MAX_CACHED_PATHS && !paths.iter().any(|entry| same(&entry)) {
+            paths.push((info.service, info.method, path.clone()));
+        }
+        Ok(path)
+    }
 }
 
 /// Builds a [`Client`].
@@ -222,12 +266,17 @@ impl ClientBuilder {
     /// Builds a client over the default pooled [`HttpTransport`].
     pub fn build(self) -> Result<Client<HttpTransport>, ConfigError> {
         let transport = HttpTransport::with_options(&self.transport);
-        self.build_with(transport)
+        self.build_client(transport, false)
     }
 
     /// Builds a client over any `tower::Service` taking `http::Request<Full<Bytes>>`: a
-    /// layered stack, a mock, or a server router called in process.
+    /// layered stack, a mock, or a server router called in process. Every request carries
+    /// its [`MethodInfo`](webrpc_core::MethodInfo) in its extensions, for that service.
     pub fn build_with<S>(self, service: S) -> Result<Client<S>, ConfigError> {
+        self.build_client(service, true)
+    }
+
+    fn build_client<S>(self, service: S, method_info: bool) -> Result<Client<S>, ConfigError> {
         let uri: Uri = self
             .base_url
             .parse()
@@ -252,10 +301,12 @@ impl ClientBuilder {
                 scheme,
                 authority,
                 path_prefix,
+                paths: RwLock::new(Vec::new()),
                 headers,
                 timeout: self.timeout,
                 response_limit: self.response_limit,
                 stream_inactivity_timeout: self.stream_inactivity_timeout,
+                method_info,
             }),
         })
     }
@@ -265,7 +316,9 @@ impl ClientBuilder {
 ///
 /// Each call is `POST {base}{basepath}{Service}/{Method}` with `Content-Type` and `Accept`
 /// `application/json`, the method's `Webrpc` header, the client's default headers and the
-/// call's own, and a [`MethodInfo`](webrpc_core::MethodInfo) in the request's extensions.
+/// call's own, and, over a transport given to [`build_with`](ClientBuilder::build_with), a
+/// [`MethodInfo`](webrpc_core::MethodInfo) in the request's extensions (the default
+/// transport has no middleware to read it, so it is not added there).
 ///
 /// Every failure is a [`WebrpcError`], and the client never panics on a response:
 ///
@@ -434,8 +487,8 @@ where
 
 impl<S> Client<S> {
     /// The HTTP request of a call: `POST` to the method's URL with the JSON headers, the
-    /// method's `Webrpc` header, the client's and the call's headers, the call's extensions
-    /// and the method's [`MethodInfo`].
+    /// method's `Webrpc` header, the client's and the call's headers and extensions (and the
+    /// method's [`MethodInfo`] for a transport given to `build_with`).
     pub(crate) fn http_request(
         &self,
         info: MethodInfo,
@@ -443,22 +496,12 @@ impl<S> Client<S> {
         body: Bytes,
         options: CallOptions,
     ) -> Result<Request<Full<Bytes>>, WebrpcError> {
-        // Scheme and authority were parsed once, at build time; only the path is new.
-        let mut path = String::with_capacity(
-            self.config.path_prefix.len() + info.service.len() + info.method.len() + 1,
-        );
-        path.push_str(&self.config.path_prefix);
-        path.push_str(info.service);
-        path.push('/');
-        path.push_str(info.method);
+        // Scheme and authority were parsed once, at build time, and each method's path at
+        // its first call.
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(self.config.scheme.clone());
         parts.authority = Some(self.config.authority.clone());
-        parts.path_and_query = Some(
-            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path)).map_err(|err| {
-                BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
-            })?,
-        );
+        parts.path_and_query = Some(self.config.path_of(info)?);
         let uri = Uri::from_parts(parts).map_err(|err| {
             BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
         })?;
@@ -486,8 +529,9 @@ impl<S> Client<S> {
         }
         let extensions = http_request.extensions_mut();
         *extensions = options.extensions;
-        extensions.insert(info);
-
+        if self.config.method_info {
+            extensions.insert(info);
+        }
         Ok(http_request)
     }
 

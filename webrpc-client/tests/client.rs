@@ -608,3 +608,66 @@ async fn late_answer_times_out_and_the_pool_recovers() {
     }
     stop.send(()).unwrap();
 }
+
+/// A second service with a method of the same name, in its own module.
+mod shelf {
+    use super::Item;
+    use webrpc_core::service;
+
+    service! {
+        /// A shelf.
+        pub trait Shelf;
+        /// Client.
+        client ShelfClient;
+        /// Mount.
+        mount mount_shelf;
+        name "Shelf";
+        schema "store" "v0.0.1";
+        /// Gets an item from the shelf.
+        GetItem => get_item(ShelfGetItemRequest {
+            /// Which item.
+            pub id: u64,
+        }) -> ShelfGetItemResponse {
+            /// The item.
+            pub item: Item,
+        };
+    }
+}
+#[tokio::test]
+async fn each_method_keeps_its_own_path_across_calls_and_clients() {
+    let seen = Captured::default();
+    let answer = canned(
+        200,
+        "application/json",
+        br#"{"item":{"id":1,"name":"a"}}"#,
+        seen.clone(),
+    );
+    let prefixed = client_with(answer.clone());
+    let plain = Client::builder("http://other.test:8080")
+        .basepath("/api")
+        .build_with(answer)
+        .unwrap();
+    let uri = |seen: &Captured| seen.lock().unwrap().take().unwrap().uri().to_string();
+    for _ in 0..3 {
+        prefixed
+            .call::<GetItem>(&GetItemRequest { id: 1 })
+            .await
+            .unwrap();
+        assert_eq!(uri(&seen), "http://example.test/prefix/rpc/Store/GetItem");
+        prefixed
+            .call::<shelf::GetItem>(&shelf::ShelfGetItemRequest { id: 1 })
+            .await
+            .unwrap();
+        assert_eq!(uri(&seen), "http://example.test/prefix/rpc/Shelf/GetItem");
+        plain
+            .call::<shelf::GetItem>(&shelf::ShelfGetItemRequest { id: 1 })
+            .await
+            .unwrap();
+        assert_eq!(uri(&seen), "http://other.test:8080/api/Shelf/GetItem");
+        plain
+            .call::<GetItem>(&GetItemRequest { id: 1 })
+            .await
+            .unwrap();
+        assert_eq!(uri(&seen), "http://other.test:8080/api/Store/GetItem");
+    }
+}

@@ -39,7 +39,7 @@ where
     }
 }
 
-fn too_large(limit: usize) -> WebrpcError {
+pub(crate) fn too_large(limit: usize) -> WebrpcError {
     BuiltinError::WebrpcBadRequest
         .with_cause(format!(
             "failed to read request data: body exceeds the limit of {limit} bytes"

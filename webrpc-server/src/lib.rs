@@ -65,10 +65,12 @@
 //! ```
 
 mod body;
+mod call;
 mod router;
 mod serve;
 pub mod stream;
 
+pub use call::{spawn_blocking, CallHandle};
 pub use router::{
     BoxError, ConcurrencyLimit, ResponseBody, Router, RouterFuture, DEFAULT_BODY_LIMIT,
     DEFAULT_BODY_TIMEOUT,

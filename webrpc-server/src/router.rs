@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Request, Response};
 use http_body::Body;
 use tracing::Instrument;
+
+use crate::call::{CallHandle, CancelOnDrop};
 use webrpc_core::codec::{self, is_json_content_type};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
@@ -46,6 +48,7 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 static JSON: HeaderValue = HeaderValue::from_static(codec::JSON_CONTENT_TYPE);
 static POST_ONLY: HeaderValue = HeaderValue::from_static("POST");
+static CLOSE: HeaderValue = HeaderValue::from_static("close");
 
 #[derive(Clone)]
 struct Route {
@@ -135,9 +138,17 @@ impl ConcurrencyLimit {
 ///
 /// Every response carries `Content-Type: application/json` and the `Webrpc` header, except
 /// the `200` that opens a stream method's ndjson stream (see
-/// [`route_stream`](Router::route_stream)). A handler
-/// receives a [`Context`] with the request's headers and extensions and the call's
-/// [`MethodInfo`], and the decoded request object.
+/// [`route_stream`](Router::route_stream)). A handler receives a [`Context`] with the
+/// request's headers and extensions, the call's [`MethodInfo`] and its [`CallHandle`], and
+/// the decoded request object.
+///
+/// **Cancellation.** A call whose router future is dropped (hyper drops it when an HTTP/2
+/// client resets the stream or the connection goes away) stops where it is. The router
+/// yields once between reading the body and starting the handler, so a reset that came
+/// with the request (the "rapid reset" pattern) cancels the call before the handler runs.
+/// Work a handler hands off outlives its future; [`spawn_blocking`](crate::spawn_blocking)
+/// skips such work when the caller is gone before it starts, and keeps the concurrency
+/// slot until it ends.
 ///
 /// ```
 /// use webrpc_core::{service, Context, WebrpcError};
@@ -222,8 +233,18 @@ impl Router {
     }
 
     /// Limits the size of a request body. Larger bodies get `WebrpcBadRequest` with HTTP
-    /// status 413 (the rest of the body is read and discarded, up to 16 MiB more, so a client
-    /// still sending sees the answer rather than a reset).
+    /// status 413:
+    ///
+    /// - a body whose `Content-Length` is over the limit is answered at once, before the
+    ///   concurrency limit, without reading a byte of it (and so without `100 Continue` to a
+    ///   client that sent `Expect: 100-continue`);
+    /// - a body without a length (chunked, or HTTP/2 without `content-length`) that turns
+    ///   out larger is cut at the limit, and the rest is read and discarded, up to 16 MiB
+    ///   more, so a client still sending sees the answer rather than a reset.
+    ///
+    /// Over HTTP/1.1 a 413 carries `Connection: close` and the connection is closed after
+    /// it; over HTTP/2 the request stream is reset (`NO_ERROR`) once the answer is sent and
+    /// the connection goes on.
     ///
     /// Default: 4 MiB ([`DEFAULT_BODY_LIMIT`]).
     #[must_use]
@@ -254,8 +275,10 @@ impl Router {
     }
 
     /// Caps the calls running at once (counted from the end of the header checks to the end
-    /// of the handler, so the slot also covers reading the body). Excess calls wait up to the
-    /// limit's queue timeout, then get its rejection error; they never hang.
+    /// of the handler, so the slot also covers reading the body, and beyond it to the end of
+    /// any work the handler started with [`spawn_blocking`](crate::spawn_blocking) or that
+    /// holds its [`CallHandle`]). Excess calls wait up to the limit's queue timeout, then get
+    /// its rejection error; they never hang.
     ///
     /// Default: no cap.
     #[must_use]
@@ -503,6 +526,7 @@ impl Inner {
         parts: http::request::Parts,
         body: B,
         content_length: Option<u64>,
+        call: CallHandle,
     ) -> Result<Reply, WebrpcError>
     where
         B: Body,
@@ -511,17 +535,26 @@ impl Inner {
         let bytes =
             crate::body::read_body(body, self.body_limit, self.body_timeout, content_length)
                 .await?;
+        // Give the connection one turn before the handler starts: a reset or disconnect
+        // that arrived with the request (the "rapid reset" pattern sends the reset in the
+        // same packet as the body) is seen by hyper while this future is pending, and the
+        // call is dropped before any of its work begins.
+        tokio::task::yield_now().await;
+        let mut parts = parts;
+        parts.extensions.insert(call.clone());
         let mut ctx = Context::from_parts(parts.headers, parts.extensions);
         ctx.method = Some(info);
-        let call = AssertUnwindSafe(handler(ctx, bytes)).catch_unwind();
+        let handler_call = AssertUnwindSafe(handler(ctx, bytes)).catch_unwind();
         let outcome = match self.handler_timeout {
-            None => call.await,
-            Some(limit) => match tokio::time::timeout(limit, call).await {
+            None => handler_call.await,
+            Some(limit) => match tokio::time::timeout(limit, handler_call).await {
                 Ok(outcome) => outcome,
                 Err(_) => {
+                    // The handler's future is gone; work it handed off must not start.
+                    call.cancel();
                     return Err(BuiltinError::WebrpcInternalError
                         .with_cause(format!("handler timed out after {limit:?}"))
-                        .with_status(504))
+                        .with_status(504));
                 }
             },
         };
@@ -577,6 +610,23 @@ impl Inner {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        // HTTP/1 cannot skip an unread body to reach the next request: close after a 413.
+        let close = parts.version < http::Version::HTTP_2;
+        if content_length.is_some_and(|len| len > self.body_limit as u64) {
+            // Declared over the limit: answered at once, before taking a slot and without
+            // polling the body (hyper sends `100 Continue` only once the body is polled).
+            tracing::info!(
+                service = route.info.service,
+                method = route.info.method,
+                "webrpc call failed: declared body over the limit"
+            );
+            let mut response =
+                error_response(crate::body::too_large(self.body_limit), &route.header);
+            if close {
+                response.headers_mut().insert(CONNECTION, CLOSE.clone());
+            }
+            return response;
+        }
 
         let span = tracing::info_span!(
             "webrpc",
@@ -588,15 +638,23 @@ impl Inner {
             let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
             let result = match self.admit().await {
                 Err(err) => Err(err),
-                Ok(_permit) => {
-                    self.run(
-                        route.handler.as_ref(),
-                        route.info,
-                        parts,
-                        body,
-                        content_length,
-                    )
-                    .await
+                Ok(permit) => {
+                    let call = CallHandle::new(permit);
+                    // Dropped armed (this future cancelled mid-call), it marks the call
+                    // cancelled, so work the handler handed off does not start.
+                    let mut armed = CancelOnDrop(Some(call.clone()));
+                    let result = self
+                        .run(
+                            route.handler.as_ref(),
+                            route.info,
+                            parts,
+                            body,
+                            content_length,
+                            call,
+                        )
+                        .await;
+                    armed.0 = None;
+                    result
                 }
             };
             let elapsed_us = started.map(|t| t.elapsed().as_micros() as u64);
@@ -623,7 +681,15 @@ impl Inner {
                     } else {
                         tracing::info!(elapsed_us, error = %err, "webrpc call failed");
                     }
-                    error_response(err, &route.header)
+                    // The body read's own 413 (not a handler's): the rest of the body may
+                    // not have been drained.
+                    let too_large = err.status() == 413
+                        && err.cause() == crate::body::too_large(self.body_limit).cause();
+                    let mut response = error_response(err, &route.header);
+                    if too_large && close {
+                        response.headers_mut().insert(CONNECTION, CLOSE.clone());
+                    }
+                    response
                 }
             }
         }

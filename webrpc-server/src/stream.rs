@@ -23,6 +23,7 @@ use webrpc_core::codec;
 use webrpc_core::stream::{encode_error_line, encode_message_with_capacity, StreamMethod, PING};
 use webrpc_core::{BuiltinError, Context, MethodInfo, WebrpcError};
 
+use crate::call::CallHandle;
 use crate::router::{into_webrpc_error, panic_message, BoxError, BoxFuture, ErasedHandler, Reply};
 
 static NDJSON: HeaderValue = HeaderValue::from_static(webrpc_core::stream::NDJSON_CONTENT_TYPE);
@@ -155,6 +156,7 @@ pub(crate) struct OpenStream {
     state: State,
     shutdown: Option<StreamShutdown>,
     info: MethodInfo,
+    call: CallHandle,
 }
 
 type LineStream = Pin<Box<dyn Stream<Item = Result<Bytes, WebrpcError>> + Send>>;
@@ -173,6 +175,17 @@ struct StreamBody {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     shutdown: Option<BoxFuture<()>>,
     info: MethodInfo,
+    /// The stream's call, as its handler sees it: cancelled when the body is dropped before
+    /// the stream ended (the client went away).
+    call: CallHandle,
+}
+
+impl Drop for StreamBody {
+    fn drop(&mut self) {
+        if self.state.is_some() {
+            self.call.cancel();
+        }
+    }
 }
 
 impl StreamBody {
@@ -281,6 +294,7 @@ pub(crate) fn stream_response(
         timer: None,
         shutdown: open.shutdown.map(StreamShutdown::into_future),
         info: open.info,
+        call: open.call,
     };
     let mut response = Response::new(ResponseBody {
         kind: Kind::Stream(Box::new(body)),
@@ -310,12 +324,17 @@ where
 {
     let handler = Arc::new(handler);
     Arc::new(
-        move |ctx: Context, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
+        move |mut ctx: Context, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
             let handler = Arc::clone(&handler);
             Box::pin(async move {
                 let request: M::Request = codec::decode_request(&body)?;
                 drop(body);
                 let shutdown = ctx.extensions.get::<StreamShutdown>().cloned();
+                // The router's handle holds the call's concurrency slot; an open stream holds
+                // none (it would starve ordinary calls), so the handler gets a handle of its
+                // own, which tells it when the client is gone.
+                let call = CallHandle::new(None);
+                ctx.extensions.insert(call.clone());
                 let state = if open_first {
                     let started = handler(ctx, request);
                     State::Starting(Box::pin(async move {
@@ -332,6 +351,7 @@ where
                     state,
                     shutdown,
                     info: M::INFO,
+                    call,
                 }))
             })
         },

@@ -21,7 +21,7 @@ use tower::ServiceExt;
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{error_catalogue, BuiltinError, Context, WebrpcError};
 use webrpc_server::stream::channel;
-use webrpc_server::{ResponseBody, Router, Server};
+use webrpc_server::{CallHandle, ConcurrencyLimit, ResponseBody, Router, Server};
 
 error_catalogue! {
     /// The chat's error.
@@ -434,6 +434,58 @@ async fn a_ping_follows_every_keep_alive_interval() {
         // Paused time: the clock moves only to the next timer, so this is exact.
         assert_eq!(start.elapsed(), Duration::from_secs(10) * round);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn open_streams_hold_no_concurrency_slot_and_outlive_the_handler_timeout() {
+    let (router, _opened) = forever_router(Duration::from_secs(10));
+    let router = router
+        .concurrency_limit(ConcurrencyLimit::new(1))
+        .handler_timeout(Duration::from_millis(50));
+    let first = router.clone().oneshot(request("{}")).await.unwrap();
+    let second = router.oneshot(request("{}")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK, "the first stream opened");
+    assert_eq!(
+        second.status(),
+        StatusCode::OK,
+        "so did the second, with a limit of one"
+    );
+    let mut body = second.into_body();
+    assert_eq!(
+        &body.frame().await.unwrap().unwrap().into_data().unwrap()[..],
+        b"\n"
+    );
+    // Ten seconds later, far past the handler timeout, the stream is still up and pinging.
+    assert_eq!(
+        &body.frame().await.unwrap().unwrap().into_data().unwrap()[..],
+        b"\n"
+    );
+    drop(first);
+}
+
+#[tokio::test]
+async fn the_handler_sees_its_call_cancelled_when_the_body_is_dropped() {
+    let seen: Arc<std::sync::Mutex<Option<CallHandle>>> = Arc::default();
+    let slot = Arc::clone(&seen);
+    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        move |ctx: Context, _req: CountRequest| {
+            *slot.lock().unwrap() = CallHandle::of(&ctx).cloned();
+            async { Ok(stream::pending::<Result<CountMessage, WebrpcError>>()) }
+        },
+    );
+    let response = router.oneshot(request("{}")).await.unwrap();
+    let mut body = response.into_body();
+    body.frame().await.unwrap().unwrap();
+    // Poll once more so the handler runs (it does after the opening ping).
+    let _ = tokio::time::timeout(Duration::from_millis(50), body.frame()).await;
+    let call = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the handler got a call handle");
+    assert!(!call.is_cancelled());
+    drop(body);
+    assert!(call.is_cancelled());
 }
 
 #[tokio::test]

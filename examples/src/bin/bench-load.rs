@@ -20,7 +20,23 @@
 //! taskset -c 1 target/release/bench-load --compare --server-cpus 0 --rounds 5
 //! ```
 //!
-//! It starts `metadata-server --store memory` and `baseline-server` (both from the same
+//! The default-configuration suite of issue #11, in one command:
+//!
+//! ```text
+//! cargo build --release -p examples --bins
+//! target/release/bench-load --suite --duration 3s --rounds 3
+//! ```
+//!
+//! starts `metadata-server --store memory` as shipped (no `RUST_LOG`: level `info`, the access
+//! log on, written to a file in the temp dir), the same with `--jwt-cache 1024`, and
+//! `baseline-server`, and measures every combination of {those servers} × {baseline client,
+//! webrpc client, `wrk` when installed (it says so when it is not)} × {HTTP/1.1, h2c (one
+//! multiplexed connection)} × {unpinned (all processes share every CPU), pinned (servers on
+//! CPU 0, load on CPU 1, moved with `taskset -a -p`)}, in interleaved rounds; then prints the
+//! medians and their ratios (calls/s, p50, p99). `--pin`, `--protocols`, `--clients` and
+//! `--jwt-cache 0` select a subset.
+//!
+//! `--compare` starts `metadata-server --store memory` and `baseline-server` (both from the same
 //! target directory, as child processes on 127.0.0.1:0, with the same JWT secret, kept for
 //! the whole run), and each round measures the four combinations of {webrpc client, baseline
 //! client} × {metadata server, baseline server}, one after the other in a rotating order. It
@@ -84,6 +100,34 @@ struct Args {
     /// Stop each worker after this many measured calls (the duration still bounds the run).
     #[arg(long)]
     calls: Option<u64>,
+    /// Run the default-configuration suite (issue #11): `metadata-server --store memory` as
+    /// shipped (access log on, to a file), the same with `--jwt-cache`, and the baseline
+    /// server, under each client, HTTP/1.1 and h2c, unpinned and pinned, in interleaved
+    /// rounds; prints the ratios.
+    #[arg(long)]
+    suite: bool,
+    /// With --suite: pinning modes to run, of `unpinned` (servers and load share every CPU)
+    /// and `pinned` (servers on --server-cpus, default `0`; load on --client-cpus).
+    #[arg(long, value_delimiter = ',', default_value = "unpinned,pinned")]
+    pin: Vec<String>,
+    /// With --suite: the load's CPUs when pinned.
+    #[arg(long, default_value = "1")]
+    client_cpus: String,
+    /// With --suite: protocols, of `h1` (HTTP/1.1, a pool of connections) and `h2c` (HTTP/2
+    /// with prior knowledge, every call multiplexed on one connection; not for wrk).
+    #[arg(long, value_delimiter = ',', default_value = "h1,h2c")]
+    protocols: Vec<String>,
+    /// With --suite: load generators, of `webrpc` (the webrpc client), `baseline` (the
+    /// hand-written hyper client) and `wrk` (when installed).
+    #[arg(long, value_delimiter = ',', default_value = "baseline,webrpc,wrk")]
+    clients: Vec<String>,
+    /// With --suite: entries of the JWT cache of the second metadata-server (0: do not run
+    /// it).
+    #[arg(long, default_value_t = 1024)]
+    jwt_cache: usize,
+    /// With --suite: directory of the metadata servers' log files (default: the temp dir).
+    #[arg(long)]
+    log_dir: Option<std::path::PathBuf>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -196,11 +240,14 @@ impl Drop for ChildServer {
 }
 
 /// Starts a sibling binary and waits (bounded) for the stdout line that carries its URL.
+/// Its stderr goes to `log` with `RUST_LOG` unset (the default configuration), or without a
+/// log file to this tool's stderr with `RUST_LOG=warn`.
 fn start(
     binary: &str,
     args: &[&str],
     marker: &str,
     cpus: Option<&str>,
+    log: Option<std::fs::File>,
 ) -> Result<ChildServer, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let path = exe.with_file_name(binary);
@@ -218,11 +265,13 @@ fn start(
         }
         None => Command::new(&path),
     };
+    match log {
+        Some(file) => command.env_remove("RUST_LOG").stderr(Stdio::from(file)),
+        None => command.env("RUST_LOG", "warn").stderr(Stdio::inherit()),
+    };
     let mut child = command
         .args(args)
-        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -274,6 +323,7 @@ async fn compare(args: &Args) -> Result<(), String> {
         ],
         "listening on ",
         args.server_cpus.as_deref(),
+        None,
     )?;
     let baseline = start(
         "baseline-server",
@@ -287,6 +337,7 @@ async fn compare(args: &Args) -> Result<(), String> {
         ],
         "listening on ",
         args.server_cpus.as_deref(),
+        None,
     )?;
     let addr_of = |url: &str| -> Result<std::net::SocketAddr, String> {
         url.trim_start_matches("http://")
@@ -414,7 +465,9 @@ async fn main() -> std::process::ExitCode {
         eprintln!("bench-load: only --method PublishCollection is supported");
         return std::process::ExitCode::FAILURE;
     }
-    let result = if args.compare {
+    let result = if args.suite {
+        suite::run(&args).await
+    } else if args.compare {
         compare(&args).await
     } else {
         single(&args).await
@@ -460,4 +513,583 @@ async fn single(args: &Args) -> Result<(), String> {
         println!("first error: {err}");
     }
     Ok(())
+}
+
+/// `--suite`: the comparison of issue #11 in one run.
+mod suite {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use examples::baseline::BaselineClient;
+    use examples::load::LoadReport;
+    use sequence_metadata::{client_builder, CollectionsClient};
+    use webrpc_client::TransportOptions;
+
+    use super::{create_collection, load_baseline, load_webrpc, median, start, Args, ChildServer};
+
+    const PROJECT: u64 = 30957;
+    const BASELINE_COLLECTION: u64 = 888;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    enum Server {
+        Metadata,
+        MetadataCached,
+        Baseline,
+    }
+
+    impl Server {
+        fn label(self) -> &'static str {
+            match self {
+                Server::Metadata => "metadata-server",
+                Server::MetadataCached => "metadata-server --jwt-cache",
+                Server::Baseline => "baseline-server",
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    enum Load {
+        Webrpc,
+        Baseline,
+        Wrk,
+    }
+
+    impl Load {
+        fn label(self) -> &'static str {
+            match self {
+                Load::Webrpc => "webrpc client",
+                Load::Baseline => "baseline client",
+                Load::Wrk => "wrk",
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    struct Combo {
+        pinned: bool,
+        h2c: bool,
+        server: Server,
+        load: Load,
+    }
+
+    /// What one measurement gave.
+    #[derive(Debug, Clone, Copy)]
+    struct Figures {
+        rate: f64,
+        p50: f64,
+        p99: f64,
+        errors: u64,
+    }
+
+    impl From<&LoadReport> for Figures {
+        fn from(report: &LoadReport) -> Self {
+            Figures {
+                rate: report.calls_per_sec(),
+                p50: report.quantile(0.5).as_secs_f64(),
+                p99: report.quantile(0.99).as_secs_f64(),
+                errors: report.errors,
+            }
+        }
+    }
+
+    fn micros(seconds: f64) -> String {
+        format!("{:.0} µs", seconds * 1e6)
+    }
+
+    fn loadavg() -> String {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".into())
+    }
+
+    /// Every CPU this process may use now, as a `taskset` list.
+    fn all_cpus() -> String {
+        std::fs::read_to_string("/sys/devices/system/cpu/online")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| {
+                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                format!("0-{}", n - 1)
+            })
+    }
+
+    /// Moves every thread of process `pid` to `cpus`.
+    fn pin(pid: u32, cpus: &str) -> Result<(), String> {
+        let status = Command::new("taskset")
+            .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run taskset: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("taskset -a -p -c {cpus} {pid} failed"))
+        }
+    }
+
+    fn wrk_available() -> bool {
+        Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| !out.stdout.is_empty() || !out.stderr.is_empty())
+    }
+
+    /// Parses a wrk latency like `635.91us`, `1.39ms`, `2.00s`, in seconds.
+    fn wrk_duration(text: &str) -> Option<f64> {
+        let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+        let (number, unit) = text.split_at(split);
+        let value: f64 = number.parse().ok()?;
+        Some(match unit {
+            "us" => value / 1e6,
+            "ms" => value / 1e3,
+            "s" => value,
+            "m" => value * 60.0,
+            _ => return None,
+        })
+    }
+
+    /// Reads calls/s, p50, p99 and errors from `wrk --latency` output.
+    fn parse_wrk(output: &str) -> Result<Figures, String> {
+        let mut figures = Figures {
+            rate: f64::NAN,
+            p50: f64::NAN,
+            p99: f64::NAN,
+            errors: 0,
+        };
+        for line in output.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["Requests/sec:", rate] => figures.rate = rate.parse().unwrap_or(f64::NAN),
+                ["50%", value] => figures.p50 = wrk_duration(value).unwrap_or(f64::NAN),
+                ["99%", value] => figures.p99 = wrk_duration(value).unwrap_or(f64::NAN),
+                ["Non-2xx", "or", "3xx", "responses:", n] => {
+                    figures.errors += n.parse::<u64>().unwrap_or(0)
+                }
+                ["Socket", "errors:", rest @ ..] => {
+                    figures.errors += rest
+                        .iter()
+                        .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                        .sum::<u64>()
+                }
+                _ => {}
+            }
+        }
+        if figures.rate.is_nan() {
+            return Err(format!("cannot read wrk's output:\n{output}"));
+        }
+        Ok(figures)
+    }
+
+    struct Target {
+        url: String,
+        collection: u64,
+    }
+
+    async fn measure(
+        args: &Args,
+        combo: Combo,
+        target: &Target,
+        token: &str,
+        wrk_script: &std::path::Path,
+    ) -> Result<Figures, String> {
+        let addr: std::net::SocketAddr = target
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .map_err(|e| format!("bad address {}: {e}", target.url))?;
+        match combo.load {
+            Load::Webrpc => {
+                let client = client_builder(&target.url, token, None)
+                    .transport_options(TransportOptions {
+                        http2_prior_knowledge: combo.h2c,
+                        ..TransportOptions::default()
+                    })
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let report = load_webrpc(
+                    args,
+                    CollectionsClient::new(client),
+                    Some(PROJECT),
+                    target.collection,
+                )
+                .await;
+                Ok(Figures::from(&report))
+            }
+            Load::Baseline => {
+                let client = BaselineClient::with_http2(addr, Some(token), combo.h2c);
+                let report = load_baseline(args, client, PROJECT, target.collection).await;
+                Ok(Figures::from(&report))
+            }
+            Load::Wrk => {
+                let body = format!(
+                    "wrk.method = \"POST\"\nwrk.body = '{{\"projectId\":{PROJECT},\"collectionId\":{}}}'\n\
+                     wrk.headers[\"Content-Type\"] = \"application/json\"\n\
+                     wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n",
+                    target.collection
+                );
+                std::fs::write(wrk_script, body).map_err(|e| e.to_string())?;
+                let seconds = args.duration.as_secs_f64().ceil().max(1.0) as u64;
+                let mut command = if combo.pinned {
+                    let mut c = Command::new("taskset");
+                    c.args(["-c", &args.client_cpus, "wrk"]);
+                    c
+                } else {
+                    Command::new("wrk")
+                };
+                let url = format!("{}/rpc/Collections/PublishCollection", target.url);
+                command.args([
+                    "-t2",
+                    &format!("-c{}", args.concurrency),
+                    &format!("-d{seconds}s"),
+                    "--latency",
+                    "-s",
+                ]);
+                command.arg(wrk_script).arg(&url);
+                let output = tokio::task::spawn_blocking(move || command.output())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("cannot run wrk: {e}"))?;
+                parse_wrk(&String::from_utf8_lossy(&output.stdout))
+            }
+        }
+    }
+
+    /// Runs the suite.
+    pub(super) async fn run(args: &Args) -> Result<(), String> {
+        let want = |list: &[String], item: &str| list.iter().any(|x| x.trim() == item);
+        let wrk = want(&args.clients, "wrk") && wrk_available();
+        if want(&args.clients, "wrk") && !wrk {
+            println!("wrk: not installed, its runs are skipped (apt-get install -y wrk)");
+        }
+        let mut pins = Vec::new();
+        if want(&args.pin, "unpinned") {
+            pins.push(false);
+        }
+        if want(&args.pin, "pinned") {
+            if Command::new("taskset").arg("-V").output().is_ok() {
+                pins.push(true);
+            } else {
+                println!("taskset: not found, the pinned runs are skipped");
+            }
+        }
+        let mut protocols = Vec::new();
+        if want(&args.protocols, "h1") {
+            protocols.push(false);
+        }
+        if want(&args.protocols, "h2c") {
+            protocols.push(true);
+        }
+        let mut loads = Vec::new();
+        if want(&args.clients, "baseline") {
+            loads.push(Load::Baseline);
+        }
+        if want(&args.clients, "webrpc") {
+            loads.push(Load::Webrpc);
+        }
+        if wrk {
+            loads.push(Load::Wrk);
+        }
+        let mut servers = vec![Server::Metadata, Server::Baseline];
+        if args.jwt_cache > 0 {
+            servers.insert(1, Server::MetadataCached);
+        }
+        let all = all_cpus();
+        let server_cpus = args.server_cpus.clone().unwrap_or_else(|| "0".into());
+
+        // The token and secret of this run.
+        let mut secret_bytes = [0u8; 24];
+        getrandom::fill(&mut secret_bytes).map_err(|e| e.to_string())?;
+        let secret: String = secret_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({ "project": PROJECT, "account": "0xbench" }),
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .map_err(|e| e.to_string())?;
+        let project = PROJECT.to_string();
+        let cache = args.jwt_cache.to_string();
+        let log_dir = args.log_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let run_id = std::process::id();
+        let log_path =
+            |name: &str| -> PathBuf { log_dir.join(format!("bench-{name}-{run_id}.log")) };
+
+        // The servers as shipped: no RUST_LOG, the access log on, stderr to a file.
+        let mut children: HashMap<Server, (ChildServer, Target, Option<PathBuf>)> = HashMap::new();
+        for &server in &servers {
+            let (binary, extra, log): (&str, Vec<&str>, Option<PathBuf>) = match server {
+                Server::Metadata => (
+                    "metadata-server",
+                    vec!["--store", "memory"],
+                    Some(log_path("metadata")),
+                ),
+                Server::MetadataCached => (
+                    "metadata-server",
+                    vec!["--store", "memory", "--jwt-cache", &cache],
+                    Some(log_path("metadata-cached")),
+                ),
+                Server::Baseline => ("baseline-server", vec!["--project", &project], None),
+            };
+            let mut server_args = vec!["--addr", "127.0.0.1:0", "--jwt-secret", &secret];
+            server_args.extend(extra);
+            let file = match &log {
+                Some(path) => Some(
+                    std::fs::File::create(path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                ),
+                None => None,
+            };
+            let child = start(binary, &server_args, "listening on ", None, file)?;
+            let collection = match server {
+                Server::Baseline => BASELINE_COLLECTION,
+                _ => {
+                    create_collection(&super::metadata_client(&child.url, &token)?, Some(PROJECT))
+                        .await?
+                }
+            };
+            let target = Target {
+                url: child.url.clone(),
+                collection,
+            };
+            children.insert(server, (child, target, log));
+        }
+
+        let mut combos = Vec::new();
+        for &pinned in &pins {
+            for &h2c in &protocols {
+                for &server in &servers {
+                    for &load in &loads {
+                        if load == Load::Wrk && h2c {
+                            continue; // wrk speaks HTTP/1.1 only
+                        }
+                        combos.push(Combo {
+                            pinned,
+                            h2c,
+                            server,
+                            load,
+                        });
+                    }
+                }
+            }
+        }
+        println!(
+            "suite: {} combinations x {} rounds x {:?} (+{:?} warm-up), {} connections; load average {}",
+            combos.len(),
+            args.rounds.max(1),
+            args.duration,
+            args.warmup,
+            args.concurrency,
+            loadavg()
+        );
+        let wrk_script = log_dir.join(format!("bench-wrk-{run_id}.lua"));
+        let me = std::process::id();
+        let mut results: HashMap<Combo, Vec<Figures>> = HashMap::new();
+        let mut current_pin: Option<bool> = None;
+        let outcome: Result<(), String> = async {
+            for round in 0..args.rounds.max(1) {
+                for step in 0..combos.len() {
+                    let combo = combos[(step + round * 7) % combos.len()];
+                    if current_pin != Some(combo.pinned) {
+                        let (servers_on, load_on) = if combo.pinned {
+                            (server_cpus.as_str(), args.client_cpus.as_str())
+                        } else {
+                            (all.as_str(), all.as_str())
+                        };
+                        for (child, _, _) in children.values() {
+                            pin(child.child.id(), servers_on)?;
+                        }
+                        pin(me, load_on)?;
+                        current_pin = Some(combo.pinned);
+                    }
+                    let (_, target, _) = &children[&combo.server];
+                    let figures = measure(args, combo, target, &token, &wrk_script).await?;
+                    println!(
+                        "round {:>2}  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}  errors {}",
+                        round + 1,
+                        if combo.pinned { "pinned" } else { "unpinned" },
+                        if combo.h2c { "h2c" } else { "h1" },
+                        combo.server.label(),
+                        combo.load.label(),
+                        figures.rate,
+                        micros(figures.p50),
+                        micros(figures.p99),
+                        figures.errors
+                    );
+                    results.entry(combo).or_default().push(figures);
+                }
+            }
+            Ok(())
+        }
+        .await;
+        let _ = pin(me, &all);
+        let _ = std::fs::remove_file(&wrk_script);
+        outcome?;
+
+        let med = |combo: &Combo, f: fn(&Figures) -> f64| -> Option<f64> {
+            let mut values: Vec<f64> = results.get(combo)?.iter().map(f).collect();
+            Some(median(&mut values))
+        };
+        println!();
+        println!(
+            "medians over {} rounds (load average now {}):",
+            args.rounds.max(1),
+            loadavg()
+        );
+        for combo in &combos {
+            if let (Some(rate), Some(p50), Some(p99)) = (
+                med(combo, |f| f.rate),
+                med(combo, |f| f.p50),
+                med(combo, |f| f.p99),
+            ) {
+                println!(
+                    "  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}",
+                    if combo.pinned { "pinned" } else { "unpinned" },
+                    if combo.h2c { "h2c" } else { "h1" },
+                    combo.server.label(),
+                    combo.load.label(),
+                    rate,
+                    micros(p50),
+                    micros(p99)
+                );
+            }
+        }
+
+        // (what, numerator, denominator, calls/s target) — the ratios of the medians.
+        println!();
+        println!("ratios (calls/s, p50, p99), each of the medians above:");
+        let mut rows: Vec<(String, Combo, Combo, &str)> = Vec::new();
+        for &pinned in &pins {
+            for &h2c in &protocols {
+                let at = |server, load| Combo {
+                    pinned,
+                    h2c,
+                    server,
+                    load,
+                };
+                for &load in &loads {
+                    if load == Load::Wrk && h2c {
+                        continue;
+                    }
+                    for server in [Server::Metadata, Server::MetadataCached] {
+                        if servers.contains(&server) {
+                            rows.push((
+                                format!(
+                                    "server {} / baseline-server, {}",
+                                    server.label(),
+                                    load.label()
+                                ),
+                                at(server, load),
+                                at(Server::Baseline, load),
+                                ">= 0.95, p99 <= 1.10",
+                            ));
+                        }
+                    }
+                }
+                if loads.contains(&Load::Webrpc) && loads.contains(&Load::Baseline) {
+                    for &server in &servers {
+                        rows.push((
+                            format!("client webrpc / baseline client, {}", server.label()),
+                            at(server, Load::Webrpc),
+                            at(server, Load::Baseline),
+                            ">= 0.95",
+                        ));
+                    }
+                }
+            }
+            if protocols.len() == 2 {
+                for &server in &servers {
+                    for load in [Load::Webrpc, Load::Baseline] {
+                        if loads.contains(&load) {
+                            rows.push((
+                                format!("h2c / h1, {} + {}", server.label(), load.label()),
+                                Combo {
+                                    pinned,
+                                    h2c: true,
+                                    server,
+                                    load,
+                                },
+                                Combo {
+                                    pinned,
+                                    h2c: false,
+                                    server,
+                                    load,
+                                },
+                                "(informative)",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (label, top, bottom, target) in &rows {
+            let ratio = |f: fn(&Figures) -> f64| match (med(top, f), med(bottom, f)) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.3}", a / b),
+                _ => "-".into(),
+            };
+            println!(
+                "  {:<8} {:<4} {:<64} calls/s {}  p50 {}  p99 {}   target {}",
+                if top.pinned { "pinned" } else { "unpinned" },
+                if top.h2c == bottom.h2c {
+                    if top.h2c {
+                        "h2c"
+                    } else {
+                        "h1"
+                    }
+                } else {
+                    ""
+                },
+                label,
+                ratio(|f| f.rate),
+                ratio(|f| f.p50),
+                ratio(|f| f.p99),
+                target
+            );
+        }
+        let errors: u64 = results.values().flatten().map(|f| f.errors).sum();
+        println!("errors in all runs: {errors}");
+        for (server, (_, _, log)) in &children {
+            if let Some(path) = log {
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                println!(
+                    "{} log: {} ({:.1} MB)",
+                    server.label(),
+                    path.display(),
+                    size as f64 / 1e6
+                );
+            }
+        }
+        drop(children);
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn wrk_output_is_read() {
+            let output = "Running 3s test @ http://127.0.0.1:1/rpc/Collections/PublishCollection
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.02ms  300.00us   9.00ms   90.00%
+  Latency Distribution
+     50%  635.91us
+     75%  712.66us
+     90%  789.20us
+     99%    1.39ms
+  93718 requests in 3.00s, 60.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  31234.56
+Transfer/sec:     20.00MB
+";
+            let figures = parse_wrk(output).unwrap();
+            assert_eq!(figures.rate, 31234.56);
+            assert!((figures.p50 - 635.91e-6).abs() < 1e-12);
+            assert!((figures.p99 - 1.39e-3).abs() < 1e-12);
+            assert_eq!(figures.errors, 7);
+            assert!(parse_wrk("unable to connect").is_err());
+            assert_eq!(wrk_duration("2.00s"), Some(2.0));
+            assert_eq!(wrk_duration("7"), None);
+        }
+    }
 }

@@ -7,13 +7,13 @@
 //!
 //! Serves Sequence's `Collections` webrpc service at `/rpc/Collections/*` (HS256 JWT auth,
 //! claim `project`) and published collections' metadata at `/projects/…`. At startup it
-//! prints the bound address, a development JWT and curl lines to try it; request logs go to
-//! stderr (`RUST_LOG`, default `info`). Stops gracefully on Ctrl-C or SIGTERM.
+//! prints the bound address, a development JWT and curl lines to try it; the access log (one
+//! line per request) and the server's events go to stderr (`RUST_LOG`, default `info`;
+//! `--log-format text|json`), written by a background thread. Stops gracefully on Ctrl-C or
+//! SIGTERM, flushing the log.
 
 use clap::Parser;
-use examples::metadata::server;
-use examples::metadata::ServerArgs;
-use tracing_subscriber::EnvFilter;
+use examples::metadata::{logging, server, ServerArgs};
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn shutdown_signal() {
@@ -46,14 +46,10 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = ServerArgs::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Held until `main` returns: dropping it flushes the queued log lines.
+    let log = logging::init(args.log_format);
     let mut stdout = std::io::stdout();
-    match server::run(args, &mut stdout, shutdown_signal()).await {
+    let code = match server::run(args, &mut stdout, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("metadata-server stopped");
             std::process::ExitCode::SUCCESS
@@ -62,5 +58,7 @@ async fn main() -> std::process::ExitCode {
             eprintln!("metadata-server: {err}");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    drop(log);
+    code
 }

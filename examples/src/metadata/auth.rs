@@ -8,7 +8,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | no `Authorization` header, not `Bearer …` (scheme compared case-insensitively), not a JWT | `Unauthorized` (1000, 401) |
+//! | no `Authorization` header, not `Bearer …` (scheme compared case-insensitively, then one or more spaces — a tab is not a separator, RFC 7235 `1*SP` — then the token, which holds no whitespace), not a JWT | `Unauthorized` (1000, 401) |
 //! | bad signature, algorithm other than HS256 (including `none`), `nbf` in the future, no `project` claim | `Unauthorized` (1000, 401) |
 //! | `exp` in the past | `SessionExpired` (1002, 403) |
 //! | valid | passed on, with [`AuthProject`] in the extensions |
@@ -32,6 +32,8 @@ use sequence_metadata::MetadataError;
 use serde::{Deserialize, Serialize};
 use webrpc_core::{codec, WebrpcError};
 use webrpc_server::ResponseBody;
+
+use super::jwt_cache::{token_key, JwtCache};
 
 /// The authenticated caller of a request: what [`AuthLayer`] puts in the request's
 /// extensions.
@@ -84,7 +86,13 @@ fn whole_seconds<'de, D: serde::Deserializer<'de>>(
 #[derive(Clone)]
 pub struct JwtAuth {
     inner: Arc<JwtKeys>,
+    cache: Option<Arc<JwtCache>>,
+    clock: Clock,
 }
+
+/// The current time as a NumericDate (seconds since the Unix epoch), for the `exp` and
+/// `nbf` checks; [`JwtAuth::with_clock`] replaces the system clock (tests).
+pub type Clock = Arc<dyn Fn() -> f64 + Send + Sync>;
 
 struct JwtKeys {
     encoding: EncodingKey,
@@ -96,6 +104,7 @@ impl fmt::Debug for JwtAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtAuth")
             .field("algorithm", &"HS256")
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +137,29 @@ impl JwtAuth {
                 decoding: DecodingKey::from_secret(secret),
                 validation,
             }),
+            cache: None,
+            clock: Arc::new(now_seconds),
         }
+    }
+
+    /// Caches up to `capacity` verified tokens ([`JwtCache`]); 0 turns the cache off. The
+    /// cache belongs to this `JwtAuth` and its clones.
+    #[must_use]
+    pub fn with_cache(mut self, capacity: usize) -> Self {
+        self.cache = (capacity > 0).then(|| Arc::new(JwtCache::new(capacity)));
+        self
+    }
+
+    /// Uses `clock` instead of the system clock for the time claims (and the cache).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The cache of verified tokens, if on.
+    pub fn cache(&self) -> Option<&JwtCache> {
+        self.cache.as_deref()
     }
 
     /// Signs `claims` with HS256.
@@ -150,8 +181,16 @@ impl JwtAuth {
         })
     }
 
-    /// Verifies a token (without the `Bearer ` prefix).
+    /// Verifies a token (without the `Bearer ` prefix). With a cache, a token verified
+    /// before and still inside its `nbf`..`exp` window is answered from the cache.
     pub fn verify_token(&self, token: &str) -> Result<AuthProject, WebrpcError> {
+        let now = (self.clock)();
+        let cached = self.cache.as_deref().map(|cache| (cache, token_key(token)));
+        if let Some((cache, key)) = &cached {
+            if let Some(project) = cache.get(key, now) {
+                return Ok(project);
+            }
+        }
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
                 .map_err(|err| {
@@ -166,12 +205,20 @@ impl JwtAuth {
                     })
                 })?;
         let claims = data.claims;
-        let now = now_seconds();
         if claims.exp.is_some_and(|exp| exp <= now) {
             return Err(MetadataError::SessionExpired.with_cause("JWT has expired"));
         }
         if claims.nbf.is_some_and(|nbf| nbf > now) {
             return Err(unauthorized("JWT is not valid yet (nbf)"));
+        }
+        if let (Some((cache, key)), Some(project_id)) =
+            (cached, claims.project.filter(|&project| project > 0))
+        {
+            let project = AuthProject {
+                project_id,
+                account: claims.account.clone(),
+            };
+            cache.insert(key, project, claims.exp, claims.nbf);
         }
         match claims.project {
             Some(project_id) if project_id > 0 => Ok(AuthProject {
@@ -193,18 +240,23 @@ impl JwtAuth {
         let value = value
             .to_str()
             .map_err(|_| unauthorized("Authorization header is not valid text"))?;
-        let (scheme, token) = value
-            .trim()
-            .split_once(' ')
-            .ok_or_else(|| unauthorized("Authorization header must be \"Bearer <JWT>\""))?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        // RFC 7235: `credentials = auth-scheme [ 1*SP token68 ]`. Only spaces separate the
+        // scheme from the token (a tab does not), and a token68 holds no whitespace. The
+        // value's own leading and trailing whitespace is not part of the field value
+        // (RFC 9110 5.5) and is dropped.
+        let value = value.trim_matches(|c| c == ' ' || c == '\t');
+        let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
+        let (scheme, rest) = value.split_at(scheme_end);
+        if rest.is_empty() || !scheme.eq_ignore_ascii_case("bearer") {
             return Err(unauthorized(
                 "Authorization header must be \"Bearer <JWT>\"",
             ));
         }
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(unauthorized("Authorization header has an empty token"));
+        let token = rest.trim_start_matches(' ');
+        if rest.starts_with('\t') || token.contains([' ', '\t']) {
+            return Err(unauthorized(
+                "Authorization header must be \"Bearer <JWT>\": scheme and token separated by spaces, the token without whitespace",
+            ));
         }
         self.verify_token(token)
     }
@@ -335,6 +387,25 @@ mod tests {
             let value = HeaderValue::from_str(&format!("{scheme} {token}")).unwrap();
             assert_eq!(auth.verify_header(Some(&value)).unwrap().project_id, 3);
         }
+        for spaced in [format!("Bearer   {token}"), format!(" Bearer {token} ")] {
+            let value = HeaderValue::from_str(&spaced).unwrap();
+            assert_eq!(auth.verify_header(Some(&value)).unwrap().project_id, 3);
+        }
+        for tabbed in [
+            format!("Bearer\t{token}"),
+            format!("Bearer \t{token}"),
+            format!("Bearer\t {token}"),
+            format!("Bearer {token}\tx"),
+            format!("Bearer {token} x"),
+        ] {
+            let value = HeaderValue::from_str(&tabbed).unwrap();
+            let err = auth.verify_header(Some(&value)).unwrap_err();
+            assert_eq!(err.code(), 1000);
+            assert!(
+                err.cause().unwrap().contains("separated by spaces"),
+                "{err}"
+            );
+        }
         let basic = HeaderValue::from_static("Basic dXNlcjpwYXNz");
         assert_eq!(auth.verify_header(Some(&basic)).unwrap_err().code(), 1000);
     }
@@ -346,5 +417,130 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    /// A clock the test sets: seconds since the epoch.
+    fn test_clock(start: f64) -> (Clock, Arc<std::sync::atomic::AtomicU64>) {
+        let now = Arc::new(std::sync::atomic::AtomicU64::new(start.to_bits()));
+        let read = Arc::clone(&now);
+        let clock: Clock =
+            Arc::new(move || f64::from_bits(read.load(std::sync::atomic::Ordering::SeqCst)));
+        (clock, now)
+    }
+
+    fn set(now: &std::sync::atomic::AtomicU64, seconds: f64) {
+        now.store(seconds.to_bits(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn claims(project: u64, exp: Option<f64>, nbf: Option<f64>) -> Claims {
+        Claims {
+            project: Some(project),
+            account: Some("0xabc".into()),
+            iat: None,
+            exp,
+            nbf,
+        }
+    }
+
+    #[test]
+    fn cached_token_is_not_accepted_from_its_exp_on() {
+        let (clock, now) = test_clock(1000.0);
+        let auth = JwtAuth::new(b"secret").with_cache(8).with_clock(clock);
+        let token = auth.issue(&claims(5, Some(1010.0), None));
+        assert_eq!(auth.verify_token(&token).unwrap().project_id, 5);
+        set(&now, 1009.5);
+        let cached = auth.verify_token(&token).unwrap();
+        assert_eq!(cached.project_id, 5);
+        assert_eq!(cached.account.as_deref(), Some("0xabc"));
+        let cache = auth.cache().unwrap();
+        assert_eq!(cache.hits(), 1, "the second call was answered by the cache");
+        set(&now, 1010.0);
+        let err = auth.verify_token(&token).unwrap_err();
+        assert_eq!((err.code(), err.cause()), (1002, Some("JWT has expired")));
+        assert!(cache.is_empty(), "the expired entry is gone");
+        assert_eq!(cache.hits(), 1);
+    }
+
+    #[test]
+    fn cached_token_is_not_accepted_before_its_nbf() {
+        let (clock, now) = test_clock(2000.0);
+        let auth = JwtAuth::new(b"secret").with_cache(8).with_clock(clock);
+        let token = auth.issue(&claims(5, None, Some(1990.0)));
+        assert!(auth.verify_token(&token).is_ok());
+        // The clock steps back before the token's nbf: the cached entry must not answer.
+        set(&now, 1980.0);
+        let err = auth.verify_token(&token).unwrap_err();
+        assert_eq!(
+            (err.code(), err.cause()),
+            (1000, Some("JWT is not valid yet (nbf)"))
+        );
+        assert_eq!(auth.cache().unwrap().hits(), 0);
+    }
+
+    #[test]
+    fn failures_are_never_cached_as_successes() {
+        let (clock, now) = test_clock(3000.0);
+        let auth = JwtAuth::new(b"secret").with_cache(8).with_clock(clock);
+        let cache = auth.cache().unwrap();
+        let forged = JwtAuth::new(b"other").issue(&claims(5, None, None));
+        let no_project = auth.issue(&Claims {
+            project: None,
+            ..claims(5, None, None)
+        });
+        let expired = auth.issue(&claims(5, Some(2999.0), None));
+        let early = auth.issue(&claims(5, None, Some(3100.0)));
+        for _ in 0..2 {
+            assert_eq!(auth.verify_token(&forged).unwrap_err().code(), 1000);
+            assert_eq!(auth.verify_token(&no_project).unwrap_err().code(), 1000);
+            assert_eq!(auth.verify_token(&expired).unwrap_err().code(), 1002);
+            assert_eq!(auth.verify_token(&early).unwrap_err().code(), 1000);
+        }
+        assert!(cache.is_empty());
+        // A good token cached, then a copy with its signature altered: still rejected.
+        let good = auth.issue(&claims(5, None, None));
+        assert!(auth.verify_token(&good).is_ok());
+        let mut tampered = good.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(auth.verify_token(&tampered).unwrap_err().code(), 1000);
+        // Once its nbf has passed, the early token verifies: by the full check.
+        set(&now, 3100.0);
+        assert!(auth.verify_token(&early).is_ok());
+        assert_eq!(cache.hits(), 0);
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn cache_holds_at_most_its_capacity() {
+        let auth = JwtAuth::new(b"secret").with_cache(3);
+        let tokens: Vec<String> = (1..=10)
+            .map(|project| auth.issue(&claims(project, None, None)))
+            .collect();
+        for (i, token) in tokens.iter().enumerate() {
+            assert_eq!(auth.verify_token(token).unwrap().project_id, i as u64 + 1);
+            assert!(auth.cache().unwrap().len() <= 3);
+        }
+        assert_eq!(auth.cache().unwrap().len(), 3);
+        // An evicted token is verified again, and answers its own project.
+        assert_eq!(auth.verify_token(&tokens[0]).unwrap().project_id, 1);
+        assert_eq!(auth.cache().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_token_cached_under_one_secret_is_rejected_under_another() {
+        let auth = JwtAuth::new(b"secret").with_cache(8);
+        let token = auth.issue(&claims(5, None, None));
+        assert!(auth.verify_token(&token).is_ok());
+        assert!(auth.clone().verify_token(&token).is_ok());
+        assert_eq!(auth.cache().unwrap().hits(), 1, "clones share the cache");
+        let rotated = JwtAuth::new(b"rotated").with_cache(8);
+        let err = rotated.verify_token(&token).unwrap_err();
+        assert_eq!(err.cause(), Some("invalid JWT signature"));
+    }
+
+    #[test]
+    fn zero_capacity_means_no_cache() {
+        assert!(JwtAuth::new(b"s").with_cache(0).cache().is_none());
+        assert!(JwtAuth::new(b"s").cache().is_none());
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 
 use super::app::CallLimits;
+use super::logging::LogFormat;
 
 /// Default listen address: `127.0.0.1:4242`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4242";
@@ -75,6 +76,16 @@ pub struct ServerArgs {
     /// running then is answered `WebrpcInternalError` with HTTP status 504.
     #[arg(long, default_value_t = 0, env = "METADATA_HANDLER_TIMEOUT_SECS")]
     pub handler_timeout_secs: u64,
+
+    /// Format of the log lines on stderr: `text` (coloured only on a terminal) or `json` (one
+    /// object per line). The level is `RUST_LOG` (default `info`: one access line per request).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "METADATA_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Cache this many verified JWTs (0: no cache, every request verifies its token). A
+    /// cached token skips the HS256 check until its `exp`; see `JwtCache`.
+    #[arg(long, default_value_t = 0, env = "METADATA_JWT_CACHE")]
+    pub jwt_cache: usize,
 }
 
 impl ServerArgs {
@@ -109,6 +120,8 @@ mod tests {
         assert_eq!(args.db, PathBuf::from(DEFAULT_DB));
         assert_eq!(args.store, StoreKind::Sqlite);
         assert_eq!(args.dev_project, 1);
+        assert_eq!(args.log_format, LogFormat::Text);
+        assert_eq!(args.jwt_cache, 0);
         assert_eq!(args.call_limits(), CallLimits::default());
         assert_eq!(
             args.public_url("127.0.0.1:5000".parse().unwrap()),
@@ -136,6 +149,10 @@ mod tests {
             "250",
             "--handler-timeout-secs",
             "5",
+            "--log-format",
+            "json",
+            "--jwt-cache",
+            "1000",
         ])
         .unwrap();
         assert_eq!(
@@ -147,6 +164,8 @@ mod tests {
             }
         );
         assert_eq!(args.store, StoreKind::Memory);
+        assert_eq!(args.log_format, LogFormat::Json);
+        assert_eq!(args.jwt_cache, 1000);
         assert_eq!(args.jwt_secret.as_deref(), Some("s3cret"));
         assert_eq!(
             args.public_url("127.0.0.1:1".parse().unwrap()),

@@ -14,8 +14,8 @@ use sequence_metadata::{
 };
 
 use super::store::{
-    next_timestamp, stored_token, ContractUpdate, PageRequest, Paged, Store, StoreError,
-    StoreResult,
+    encoded_len, fill_page, next_timestamp, stored_token, ContractUpdate, PageFill, PageRequest,
+    Paged, Store, StoreError, StoreResult,
 };
 
 /// The [`Store`] in process memory. See the module docs.
@@ -79,14 +79,20 @@ fn token_not_found(collection_id: u64, token_id: &str) -> StoreError {
     StoreError::NotFound(format!("token {token_id} of collection {collection_id}"))
 }
 
-fn page_of<T>(rows: impl Iterator<Item = T>, page: PageRequest) -> Paged<T> {
-    let mut items: Vec<T> = rows
-        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-        .take(page.page_size as usize + 1)
-        .collect();
-    let more = items.len() > page.page_size as usize;
-    items.truncate(page.page_size as usize);
-    Paged { items, more }
+/// The rows of a list from `page` on: those with ids after its cursor, or past its offset.
+fn from_page<'a, T: 'a>(
+    rows: &'a BTreeMap<u64, T>,
+    page: PageRequest,
+) -> Box<dyn Iterator<Item = (&'a u64, &'a T)> + 'a> {
+    match page.after {
+        Some(after) => Box::new(rows.range(after.saturating_add(1)..)),
+        None => Box::new(rows.iter()),
+    }
+}
+
+/// Skips `page`'s offset (none after a cursor).
+fn skip_offset<I: Iterator>(rows: I, page: PageRequest) -> std::iter::Skip<I> {
+    rows.skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
 }
 
 impl CollectionRow {
@@ -215,14 +221,19 @@ impl Store for MemoryStore {
     fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>> {
         let state = self.read();
         let Some(ids) = state.by_project.get(&project) else {
-            return Ok(page_of(std::iter::empty(), page));
+            return Ok(Paged::empty());
         };
-        Ok(page_of(
-            ids.iter()
-                .filter_map(|id| state.collections.get(id))
-                .map(CollectionRow::output),
+        let ids: Box<dyn Iterator<Item = &u64>> = match page.after {
+            Some(after) => Box::new(ids.range(after.saturating_add(1)..)),
+            None => Box::new(ids.iter()),
+        };
+        let rows = skip_offset(ids.filter_map(|id| state.collections.get(id)), page).map(Ok);
+        fill_page(
+            rows,
             page,
-        ))
+            |row| (row.collection.id, encoded_len(&row.collection)),
+            |row| Ok(row.output()),
+        )
     }
 
     fn update_collection(
@@ -361,26 +372,52 @@ impl Store for MemoryStore {
         if let Some(id) = collection_id {
             state.collection(project, id)?;
         }
-        let links = page_of(
-            state
-                .contracts
-                .values()
+        let rows = skip_offset(
+            from_page(&state.contracts, page)
+                .map(|(_, row)| row)
                 .filter(|row| {
                     row.project == project
                         && row.deleted_at.is_none()
                         && collection_id.is_none_or(|id| row.link.collection_id == id)
-                })
-                .map(|row| row.link.clone()),
+                }),
             page,
         );
+        // The collections sent along count against the page's budget with their first link.
+        let mut fill = PageFill::new(page);
+        let mut links = Vec::new();
         let mut seen = BTreeSet::new();
         let mut collections = Vec::new();
-        for link in &links.items {
-            if seen.insert(link.collection_id) {
-                collections.push(state.collection(project, link.collection_id)?.output());
+        let mut more = false;
+        for row in rows {
+            let new = !seen.contains(&row.link.collection_id);
+            let collection = if new {
+                Some(state.collection(project, row.link.collection_id)?)
+            } else {
+                None
+            };
+            let bytes =
+                encoded_len(&row.link) + collection.map_or(0, |c| encoded_len(&c.collection));
+            if !fill.admit(bytes) {
+                more = true;
+                break;
             }
+            if let Some(c) = collection {
+                seen.insert(row.link.collection_id);
+                collections.push(c.output());
+            }
+            links.push(row.link.clone());
         }
-        Ok((links, collections))
+        let next = more
+            .then(|| links.last().map(|l: &ContractCollection| l.id))
+            .flatten();
+        Ok((
+            Paged {
+                items: links,
+                more,
+                next,
+            },
+            collections,
+        ))
     }
 
     fn update_contract_collection(
@@ -517,13 +554,17 @@ impl Store for MemoryStore {
     ) -> StoreResult<Paged<TokenMetadata>> {
         let state = self.read();
         let row = state.collection(project, collection_id)?;
-        Ok(page_of(
-            row.tokens
-                .values()
-                .filter(|t| t.deleted_at.is_none())
-                .map(|t| t.token.clone()),
+        let rows = skip_offset(
+            from_page(&row.tokens, page).filter(|(_, t)| t.deleted_at.is_none()),
             page,
-        ))
+        )
+        .map(Ok);
+        fill_page(
+            rows,
+            page,
+            |(seq, t)| (**seq, encoded_len(&t.token)),
+            |(_, t)| Ok(t.token.clone()),
+        )
     }
 
     fn update_token(

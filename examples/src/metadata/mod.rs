@@ -11,7 +11,8 @@
 //! - [`MetadataApp`] ([`app`]): the tower service serving everything: `/rpc/…` through
 //!   [`AuthLayer`] to the webrpc router, `/projects/…` to the public metadata routes.
 //! - [`AuthLayer`] ([`auth`]): checks `Authorization: Bearer <JWT>` (HS256, claim
-//!   `project`) and puts the caller's [`AuthProject`] in the request extensions.
+//!   `project`) and puts the caller's [`AuthProject`] in the request extensions; optionally
+//!   with a bounded [`JwtCache`] of verified tokens ([`jwt_cache`]).
 //! - [`MetadataService`] ([`service`]): the `Collections` trait (21 methods) over a
 //!   [`Store`]: project scoping, argument checks, error mapping.
 //! - [`Store`] ([`store`]): the storage contract, implemented by [`SqliteStore`]
@@ -19,8 +20,8 @@
 //!   ([`memory`]).
 //! - [`public`]: `GET /projects/{p}/collections/{c}.json` and
 //!   `GET /projects/{p}/collections/{c}/tokens/{tokenId}` for published collections.
-//! - [`config`] and [`server`]: the command line and startup of the `metadata-server`
-//!   binary.
+//! - [`config`], [`logging`] and [`server`]: the command line, the log (non-blocking, plain
+//!   text or JSON) and startup of the `metadata-server` binary.
 //!
 //! ## In process
 //!
@@ -59,6 +60,8 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod jwt_cache;
+pub mod logging;
 pub mod memory;
 pub mod public;
 pub mod server;
@@ -70,7 +73,8 @@ mod validate;
 pub use app::MetadataApp;
 pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
 pub use config::{ServerArgs, StoreKind};
+pub use jwt_cache::JwtCache;
 pub use memory::MemoryStore;
 pub use service::MetadataService;
 pub use sqlite::SqliteStore;
-pub use store::{PageRequest, Store, StoreError};
+pub use store::{PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET};

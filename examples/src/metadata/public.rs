@@ -9,18 +9,25 @@
 //! or private (or whose collection is), all answer 404 with the same JSON envelope, so the
 //! answer does not tell a private collection from a missing one. `HEAD` is answered like
 //! `GET` without the body; other methods get 405. Answers carry
-//! `Access-Control-Allow-Origin: *` (marketplaces and dapps fetch metadata from browsers)
-//! and `Cache-Control: no-cache` (metadata can be updated or unpublished at any time).
+//! `Access-Control-Allow-Origin: *` (marketplaces and dapps fetch metadata from browsers),
+//! `Cache-Control: no-cache` (metadata can be updated or unpublished at any time) and
+//! `X-Content-Type-Options: nosniff` (stored strings are never sniffed into markup).
+//!
+//! Ids in the path are canonical decimals only: `/projects/01/…`, `collections/007.json`
+//! and `tokens/07` are 404, so each document has exactly one URL.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{
+    HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use sequence_metadata::{MetadataError, Properties, TokenMetadata};
 use serde::Serialize;
-use webrpc_core::{codec, BuiltinError, WebrpcError};
+use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
 
 use super::service::MetadataService;
 use super::store::Store;
@@ -42,11 +49,19 @@ pub(crate) enum Target {
     },
 }
 
+/// An id in canonical decimal: digits only, no leading zero (`0` itself is canonical), so
+/// each document has one URL (`/projects/01/…` is not `/projects/1/…`).
 fn id(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_canonical_decimal(text) {
         return None;
     }
     text.parse().ok()
+}
+
+fn is_canonical_decimal(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 /// Parses a public path; `None` when it names nothing this server serves.
@@ -65,6 +80,11 @@ pub(crate) fn parse(path: &str) -> Option<Target> {
     let collection = id(collection)?;
     let token = rest.strip_prefix("tokens/")?;
     let token = token.strip_suffix(".json").unwrap_or(token);
+    // Canonical token ids only, as `tokenURI` builds them (`baseURI + tokenId.toString()`):
+    // a zero-padded id is rather an ERC-1155 `{id}` substitution, which is hex.
+    if !is_canonical_decimal(token) {
+        return None;
+    }
     let token_id = validate::token_id("tokenId", token).ok()?;
     Some(Target::Token {
         project,
@@ -130,6 +150,8 @@ fn response(status: StatusCode, body: Bytes, head: bool) -> Response<Full<Bytes>
     );
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Browsers fetch these from anywhere: never let one sniff a stored string into markup.
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
@@ -183,7 +205,9 @@ pub(crate) async fn handle<S: Store>(
             project,
             collection,
         } => match service
-            .run(move |store| store.public_collection(project, collection))
+            .run(&Context::new(), move |store| {
+                store.public_collection(project, collection)
+            })
             .await
         {
             Ok(Some(metadata)) => json(&metadata, head),
@@ -195,7 +219,9 @@ pub(crate) async fn handle<S: Store>(
             collection,
             token_id,
         } => match service
-            .run(move |store| store.public_token(project, collection, &token_id))
+            .run(&Context::new(), move |store| {
+                store.public_token(project, collection, &token_id)
+            })
             .await
         {
             Ok(Some(token)) => json(&PublicToken::from(&token), head),
@@ -219,7 +245,7 @@ mod tests {
             })
         );
         for path in [
-            "/projects/1/collections/22/tokens/007",
+            "/projects/1/collections/22/tokens/7",
             "/projects/1/collections/22/tokens/7.json",
         ] {
             assert_eq!(
@@ -240,6 +266,10 @@ mod tests {
             "/projects/1/collections/1/tokens/abc",
             "/projects/1/collections/1/tokens/1/extra",
             "/projects/1/things/1.json",
+            "/projects/01/collections/1.json",
+            "/projects/1/collections/00.json",
+            "/projects/1/collections/22/tokens/007",
+            "/projects/1/collections/022/tokens/7",
         ] {
             assert_eq!(parse(path), None, "{path}");
         }

@@ -196,7 +196,10 @@ async fn serve<S: Store>(
         })?;
     let addr = listener.local_addr()?;
     let public_url = args.public_url(addr);
-    let auth = JwtAuth::new(secret.as_bytes());
+    let auth = JwtAuth::new(secret.as_bytes()).with_cache(args.jwt_cache);
+    if args.jwt_cache > 0 {
+        tracing::info!(entries = args.jwt_cache, "JWT cache on");
+    }
     let token = auth.dev_token(args.dev_project, DEV_ACCOUNT);
     let next_collection = {
         let store = Arc::clone(&store);

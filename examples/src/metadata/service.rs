@@ -56,6 +56,9 @@ fn store_error(err: StoreError) -> WebrpcError {
             MetadataError::NotFound.with_cause(format!("{what} not found"))
         }
         StoreError::Conflict(what) => MetadataError::RequestConflict.with_cause(what),
+        StoreError::Cancelled => BuiltinError::WebrpcInternalError
+            .with_cause("the call was cancelled before its store work started")
+            .with_status(503),
         StoreError::Internal(detail) => {
             tracing::error!(error = %detail, "metadata store failure");
             BuiltinError::WebrpcInternalError
@@ -135,18 +138,22 @@ impl<S: Store> MetadataService<S> {
         collection
     }
 
-    /// Runs a store call: on the blocking pool for a blocking store, inline otherwise.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, WebrpcError>
+    /// Runs a store call for the call `ctx` belongs to: on the blocking pool for a
+    /// blocking store, inline otherwise.
+    ///
+    /// Blocking work goes through [`webrpc_server::spawn_blocking`]: it does not start if
+    /// the caller went away (an h2 reset, a handler timeout) while it waited for a thread,
+    /// the store checks again once it holds its write lock, and the call's concurrency slot
+    /// stays taken until the store call really ends, even if the handler's future was
+    /// dropped first.
+    pub(crate) async fn run<T, F>(&self, ctx: &Context, f: F) -> Result<T, WebrpcError>
     where
         T: Send + 'static,
         F: FnOnce(&S) -> StoreResult<T> + Send + 'static,
     {
         let result = if S::BLOCKING {
             let store = Arc::clone(&self.store);
-            match tokio::task::spawn_blocking(move || f(&store)).await {
-                Ok(result) => result,
-                Err(err) => Err(StoreError::Internal(format!("store task failed: {err}"))),
-            }
+            webrpc_server::spawn_blocking(ctx, move || f(&store)).await?
         } else {
             f(&self.store)
         };
@@ -165,8 +172,11 @@ impl<S: Store> Collections for MetadataService<S> {
         same_project("collection.projectId", collection.project_id, project)?;
         let metadata = validate::collection_metadata(collection.metadata)?;
         let reveal_key = collection.reveal_key;
+        validate::collection_size(&metadata, &reveal_key)?;
         let created = self
-            .run(move |store| store.create_collection(project, metadata, reveal_key))
+            .run(&ctx, move |store| {
+                store.create_collection(project, metadata, reveal_key)
+            })
             .await?;
         Ok(CreateCollectionResponse {
             collection: self.with_uris(created),
@@ -181,7 +191,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let id = request.collection_id;
         let collection = self
-            .run(move |store| store.get_collection(project, id))
+            .run(&ctx, move |store| store.get_collection(project, id))
             .await?;
         Ok(GetCollectionResponse {
             collection: self.with_uris(collection),
@@ -196,10 +206,10 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let page = PageRequest::from_page(request.page.as_ref());
         let listed = self
-            .run(move |store| store.list_collections(project, page))
+            .run(&ctx, move |store| store.list_collections(project, page))
             .await?;
         Ok(ListCollectionsResponse {
-            page: page.response(listed.more),
+            page: page.response(listed.more, listed.next),
             collections: listed
                 .items
                 .into_iter()
@@ -219,8 +229,11 @@ impl<S: Store> Collections for MetadataService<S> {
         let id = validate::non_zero("collection.id", collection.id)?;
         let metadata = validate::collection_metadata(collection.metadata)?;
         let reveal_key = collection.reveal_key;
+        validate::collection_size(&metadata, &reveal_key)?;
         let updated = self
-            .run(move |store| store.update_collection(project, id, metadata, reveal_key))
+            .run(&ctx, move |store| {
+                store.update_collection(project, id, metadata, reveal_key)
+            })
             .await?;
         Ok(UpdateCollectionResponse {
             collection: self.with_uris(updated),
@@ -234,7 +247,7 @@ impl<S: Store> Collections for MetadataService<S> {
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
         let id = request.collection_id;
-        self.run(move |store| store.delete_collection(project, id))
+        self.run(&ctx, move |store| store.delete_collection(project, id))
             .await?;
         Ok(DeleteCollectionResponse { status: true })
     }
@@ -248,7 +261,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let id = request.collection_id;
         let recursive = request.recursive.unwrap_or(false);
         let collection = self
-            .run(move |store| store.set_collection_private(project, id, false, recursive))
+            .run(&ctx, move |store| {
+                store.set_collection_private(project, id, false, recursive)
+            })
             .await?;
         Ok(PublishCollectionResponse {
             collection: self.with_uris(collection),
@@ -263,7 +278,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let id = request.collection_id;
         let collection = self
-            .run(move |store| store.set_collection_private(project, id, true, false))
+            .run(&ctx, move |store| {
+                store.set_collection_private(project, id, true, false)
+            })
             .await?;
         Ok(UnpublishCollectionResponse {
             collection: self.with_uris(collection),
@@ -285,7 +302,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let collection_id =
             validate::non_zero("contractCollection.collectionId", link.collection_id)?;
         let created = self
-            .run(move |store| {
+            .run(&ctx, move |store| {
                 store.create_contract_collection(project, chain_id, address, collection_id)
             })
             .await?;
@@ -303,7 +320,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let chain_id = validate::non_zero("chainId", request.chain_id)?;
         let address = validate::contract_address("contractAddress", &request.contract_address)?;
         let link = self
-            .run(move |store| store.get_contract_collection(project, chain_id, &address))
+            .run(&ctx, move |store| {
+                store.get_contract_collection(project, chain_id, &address)
+            })
             .await?;
         Ok(GetContractCollectionResponse {
             contract_collection: link,
@@ -319,12 +338,14 @@ impl<S: Store> Collections for MetadataService<S> {
         let collection_id = request.collection_id.filter(|&id| id != 0);
         let page = PageRequest::from_page(request.page.as_ref());
         let (links, collections) = self
-            .run(move |store| store.list_contract_collections(project, collection_id, page))
+            .run(&ctx, move |store| {
+                store.list_contract_collections(project, collection_id, page)
+            })
             .await?;
         Ok(ListContractCollectionsResponse {
             contract_collections: links.items,
             collections: collections.into_iter().map(|c| self.with_uris(c)).collect(),
-            page: page.response(links.more),
+            page: page.response(links.more, links.next),
         })
     }
 
@@ -347,8 +368,10 @@ impl<S: Store> Collections for MetadataService<S> {
                 link.collection_id,
             )?,
         };
-        self.run(move |store| store.update_contract_collection(project, update))
-            .await?;
+        self.run(&ctx, move |store| {
+            store.update_contract_collection(project, update)
+        })
+        .await?;
         Ok(UpdateContractCollectionResponse { ok: true })
     }
 
@@ -360,8 +383,10 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, Some(request.project_id))?;
         let chain_id = validate::non_zero("chainId", request.chain_id)?;
         let address = validate::contract_address("contractAddress", &request.contract_address)?;
-        self.run(move |store| store.delete_contract_collection(project, chain_id, &address))
-            .await?;
+        self.run(&ctx, move |store| {
+            store.delete_contract_collection(project, chain_id, &address)
+        })
+        .await?;
         Ok(DeleteContractCollectionResponse { ok: true })
     }
 
@@ -376,7 +401,9 @@ impl<S: Store> Collections for MetadataService<S> {
         token.token_id = validate::token_id("token.tokenId", &token.token_id)?;
         let private = request.private;
         let created = self
-            .run(move |store| store.create_token(project, collection_id, token, private))
+            .run(&ctx, move |store| {
+                store.create_token(project, collection_id, token, private)
+            })
             .await?;
         Ok(CreateTokenResponse {
             token: created,
@@ -393,7 +420,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let collection_id = request.collection_id;
         let token_id = validate::token_id("tokenId", &request.token_id)?;
         let (token, assets) = self
-            .run(move |store| store.get_token(project, collection_id, &token_id))
+            .run(&ctx, move |store| {
+                store.get_token(project, collection_id, &token_id)
+            })
             .await?;
         Ok(GetTokenResponse { token, assets })
     }
@@ -407,10 +436,12 @@ impl<S: Store> Collections for MetadataService<S> {
         let collection_id = request.collection_id;
         let page = PageRequest::from_page(request.page.as_ref());
         let listed = self
-            .run(move |store| store.list_tokens(project, collection_id, page))
+            .run(&ctx, move |store| {
+                store.list_tokens(project, collection_id, page)
+            })
             .await?;
         Ok(ListTokensResponse {
-            page: page.response(listed.more),
+            page: page.response(listed.more, listed.next),
             tokens: listed.items,
         })
     }
@@ -435,7 +466,9 @@ impl<S: Store> Collections for MetadataService<S> {
         token.token_id.clone_from(&token_id);
         let private = request.private;
         let updated = self
-            .run(move |store| store.update_token(project, collection_id, &token_id, token, private))
+            .run(&ctx, move |store| {
+                store.update_token(project, collection_id, &token_id, token, private)
+            })
             .await?;
         Ok(UpdateTokenResponse { token: updated })
     }
@@ -448,8 +481,10 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let collection_id = request.collection_id;
         let token_id = validate::token_id("tokenId", &request.token_id)?;
-        self.run(move |store| store.delete_token(project, collection_id, &token_id))
-            .await?;
+        self.run(&ctx, move |store| {
+            store.delete_token(project, collection_id, &token_id)
+        })
+        .await?;
         Ok(DeleteTokenResponse { status: true })
     }
 
@@ -461,7 +496,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let asset = validate::asset(request.asset)?;
         let created = self
-            .run(move |store| store.create_asset(project, asset))
+            .run(&ctx, move |store| store.create_asset(project, asset))
             .await?;
         Ok(CreateAssetResponse { asset: created })
     }
@@ -473,7 +508,9 @@ impl<S: Store> Collections for MetadataService<S> {
     ) -> Result<GetAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
         let id = request.asset_id;
-        let asset = self.run(move |store| store.get_asset(project, id)).await?;
+        let asset = self
+            .run(&ctx, move |store| store.get_asset(project, id))
+            .await?;
         Ok(GetAssetResponse { asset })
     }
 
@@ -486,7 +523,7 @@ impl<S: Store> Collections for MetadataService<S> {
         validate::non_zero("asset.id", request.asset.id)?;
         let asset = validate::asset(request.asset)?;
         let updated = self
-            .run(move |store| store.update_asset(project, asset))
+            .run(&ctx, move |store| store.update_asset(project, asset))
             .await?;
         Ok(UpdateAssetResponse { asset: updated })
     }
@@ -498,7 +535,7 @@ impl<S: Store> Collections for MetadataService<S> {
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
         let id = request.asset_id;
-        self.run(move |store| store.delete_asset(project, id))
+        self.run(&ctx, move |store| store.delete_asset(project, id))
             .await?;
         Ok(DeleteAssetResponse { status: true })
     }

@@ -29,8 +29,8 @@ use sequence_metadata::{
 };
 
 use super::store::{
-    asset_token_key, next_timestamp, stored_token, ContractUpdate, PageRequest, Paged, Store,
-    StoreError, StoreResult,
+    asset_token_key, encoded_len, fill_page, next_timestamp, stored_token, ContractUpdate,
+    PageFill, PageRequest, Paged, Store, StoreError, StoreResult,
 };
 
 /// The schema, one migration per `user_version` step. Append only.
@@ -149,17 +149,23 @@ fn parse_timestamp(text: &str) -> StoreResult<Timestamp> {
         .map_err(|err| StoreError::Internal(format!("stored timestamp {text:?}: {err}")))
 }
 
-fn limit_offset(page: PageRequest) -> (i64, i64) {
+/// `LIMIT`, `OFFSET` and the id to start after (0: from the first row; ids start at 1) of a
+/// page's query. One row more than the page is read, to know whether more follow.
+fn limit_offset_after(page: PageRequest) -> (i64, i64, i64) {
     (
         i64::from(page.page_size) + 1,
         i64::try_from(page.offset()).unwrap_or(i64::MAX),
+        page.after
+            .map_or(0, |id| i64::try_from(id).unwrap_or(i64::MAX)),
     )
 }
 
-fn paged<T>(mut items: Vec<T>, page: PageRequest) -> Paged<T> {
-    let more = items.len() > page.page_size as usize;
-    items.truncate(page.page_size as usize);
-    Paged { items, more }
+/// The stored size of a collection row, as it counts against a page's byte budget.
+fn collection_row_bytes(row: &CollectionRow) -> (u64, usize) {
+    (
+        from_sql(row.id),
+        row.metadata.len() + row.reveal_key.len() + 128,
+    )
 }
 
 const COLLECTION_COLUMNS: &str = "c.id, c.project_id, c.metadata, c.private, c.reveal_key, \
@@ -503,11 +509,19 @@ impl SqliteStore {
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, committed when `f`
     /// succeeds (and rolled back when it fails).
+    ///
+    /// A call whose caller went away while this waited for the write lock (an h2 reset, a
+    /// handler timeout: see [`webrpc_server::CallHandle`]) writes nothing.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(internal)?;
+        // Checked once the write lock is held (in process and in SQLite): the wait for it
+        // is where a burst of calls queues up.
+        if webrpc_server::CallHandle::current().is_some_and(|call| call.is_cancelled()) {
+            return Err(StoreError::Cancelled);
+        }
         let out = f(&tx)?;
         tx.commit().map_err(internal)?;
         Ok(out)
@@ -581,24 +595,24 @@ impl Store for SqliteStore {
     }
 
     fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>> {
-        let (limit, offset) = limit_offset(page);
+        let (limit, offset, after) = limit_offset_after(page);
         self.read(|conn| {
-            let rows = conn
+            let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {COLLECTION_COLUMNS} FROM collections c \
-                     WHERE c.project_id = ?1 AND c.deleted_at IS NULL \
+                     WHERE c.project_id = ?1 AND c.deleted_at IS NULL AND c.id > ?4 \
                      ORDER BY c.id LIMIT ?2 OFFSET ?3"
                 ))
-                .and_then(|mut stmt| {
-                    stmt.query_map(params![to_sql(project), limit, offset], CollectionRow::read)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
                 .map_err(internal)?;
-            let items = rows
-                .into_iter()
-                .map(CollectionRow::decode)
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok(paged(items, page))
+            // Rows are read one at a time and the page stops at its byte budget.
+            let rows = stmt
+                .query_map(
+                    params![to_sql(project), limit, offset, after],
+                    CollectionRow::read,
+                )
+                .map_err(internal)?
+                .map(|row| row.map_err(internal));
+            fill_page(rows, page, collection_row_bytes, CollectionRow::decode)
         })
     }
 
@@ -734,35 +748,69 @@ impl Store for SqliteStore {
         collection_id: Option<u64>,
         page: PageRequest,
     ) -> StoreResult<(Paged<ContractCollection>, Vec<Collection>)> {
-        let (limit, offset) = limit_offset(page);
+        let (limit, offset, after) = limit_offset_after(page);
         self.read(|conn| {
             if let Some(id) = collection_id {
                 find_collection(conn, project, id)?;
             }
-            let links = conn
+            // Links are small: read the page's worth, then add collections within the
+            // budget, each counted with its first link.
+            let candidates = conn
                 .prepare_cached(&format!(
                     "SELECT {LINK_COLUMNS} FROM contract_collections \
                      WHERE project_id = ?1 AND deleted_at IS NULL \
-                       AND (?2 IS NULL OR collection_id = ?2) \
+                       AND (?2 IS NULL OR collection_id = ?2) AND id > ?5 \
                      ORDER BY id LIMIT ?3 OFFSET ?4"
                 ))
                 .and_then(|mut stmt| {
                     stmt.query_map(
-                        params![to_sql(project), collection_id.map(to_sql), limit, offset],
+                        params![
+                            to_sql(project),
+                            collection_id.map(to_sql),
+                            limit,
+                            offset,
+                            after
+                        ],
                         link_from_row,
                     )?
                     .collect::<rusqlite::Result<Vec<_>>>()
                 })
                 .map_err(internal)?;
-            let links = paged(links, page);
+            let mut fill = PageFill::new(page);
+            let mut links = Vec::new();
             let mut seen = std::collections::BTreeSet::new();
             let mut collections = Vec::new();
-            for link in &links.items {
-                if seen.insert(link.collection_id) {
-                    collections.push(find_collection(conn, project, link.collection_id)?);
+            let mut more = false;
+            for link in candidates {
+                let collection = if seen.contains(&link.collection_id) {
+                    None
+                } else {
+                    Some(find_collection(conn, project, link.collection_id)?)
+                };
+                let bytes = encoded_len(&link) + collection.as_ref().map_or(0, encoded_len);
+                if !fill.admit(bytes) {
+                    more = true;
+                    break;
                 }
+                if let Some(collection) = collection {
+                    seen.insert(link.collection_id);
+                    collections.push(collection);
+                }
+                links.push(link);
             }
-            Ok((links, collections))
+            let next = if more {
+                links.last().map(|l| l.id)
+            } else {
+                None
+            };
+            Ok((
+                Paged {
+                    items: links,
+                    more,
+                    next,
+                },
+                collections,
+            ))
         })
     }
 
@@ -906,28 +954,35 @@ impl Store for SqliteStore {
         collection_id: u64,
         page: PageRequest,
     ) -> StoreResult<Paged<TokenMetadata>> {
-        let (limit, offset) = limit_offset(page);
+        let (limit, offset, after) = limit_offset_after(page);
         self.read(|conn| {
             find_collection(conn, project, collection_id)?;
-            let rows = conn
+            let mut stmt = conn
                 .prepare_cached(&format!(
-                    "SELECT {} FROM tokens WHERE collection_id = ?1 AND deleted_at IS NULL \
+                    "SELECT {} FROM tokens \
+                     WHERE collection_id = ?1 AND deleted_at IS NULL AND id > ?4 \
                      ORDER BY id LIMIT ?2 OFFSET ?3",
                     TokenRow::COLUMNS
                 ))
-                .and_then(|mut stmt| {
-                    stmt.query_map(
-                        params![to_sql(collection_id), limit, offset],
-                        TokenRow::read,
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                })
                 .map_err(internal)?;
-            let items = rows
-                .iter()
-                .map(TokenRow::decode)
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok(paged(items, page))
+            let rows = stmt
+                .query_map(
+                    params![to_sql(collection_id), limit, offset, after],
+                    TokenRow::read,
+                )
+                .map_err(internal)?
+                .map(|row| row.map_err(internal));
+            fill_page(
+                rows,
+                page,
+                |row| {
+                    (
+                        from_sql(row.seq),
+                        row.metadata.len() + row.token_id.len() + 64,
+                    )
+                },
+                |row| row.decode(),
+            )
         })
     }
 

@@ -6,13 +6,36 @@
 //! |---|---|
 //! | a required argument is absent or zero (`collection.metadata`, `collection.id`, `asset.collectionId`, `chainId`…) | `RequiredArgument` (2002) |
 //! | a value of the wrong shape (token id not a decimal `uint256`, contract address not `0x` + 40 hex digits) | `InvalidArgument` (2001) |
-//! | an entity that does not validate (empty collection name, `properties` or `attributes` nested deeper than [`MAX_JSON_DEPTH`]) | `ValidationFailed` (2004) |
+//! | an entity that does not validate (empty collection name, `properties` or `attributes` nested deeper than [`MAX_JSON_DEPTH`], JSON encoding larger than [`MAX_ENTITY_BYTES`]) | `ValidationFailed` (2004) |
 
 use sequence_metadata::{
     Asset, BigInt, CollectionMetadata, MetadataError, Properties, TokenMetadata,
 };
+use serde::Serialize;
 use serde_json::Value;
 use webrpc_core::WebrpcError;
+
+use super::store::{encoded_len, MAX_ENTITY_BYTES};
+
+/// Checks that an entity to store encodes within [`MAX_ENTITY_BYTES`] (`extra`: bytes
+/// stored beside it, such as a reveal key).
+fn small_enough<T: Serialize>(field: &str, value: &T, extra: usize) -> Result<(), WebrpcError> {
+    let size = encoded_len(value) + extra;
+    if size > MAX_ENTITY_BYTES {
+        return Err(MetadataError::ValidationFailed.with_cause(format!(
+            "{field} is {size} bytes as JSON; at most {MAX_ENTITY_BYTES} bytes are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a collection's size: its metadata and reveal key within [`MAX_ENTITY_BYTES`].
+pub(crate) fn collection_size(
+    metadata: &CollectionMetadata,
+    reveal_key: &str,
+) -> Result<(), WebrpcError> {
+    small_enough("collection.metadata", metadata, reveal_key.len())
+}
 
 /// Deepest nesting of objects and arrays accepted in a `properties` object or an
 /// `attributes` entry (the object itself is level 1). Deeper JSON could be stored, but not
@@ -152,11 +175,12 @@ pub(crate) fn non_zero(field: &str, value: u64) -> Result<u64, WebrpcError> {
     }
 }
 
-/// Checks the client-set fields of a token: its optional contract address, and the depth of
-/// its `properties` and `attributes`. The token id is checked by the caller, which knows
+/// Checks the client-set fields of a token: its optional contract address, the depth of
+/// its `properties` and `attributes`, and its size ([`MAX_ENTITY_BYTES`]). The token id is checked by the caller, which knows
 /// where it comes from.
 pub(crate) fn token_fields(mut token: TokenMetadata) -> Result<TokenMetadata, WebrpcError> {
     json_fields("token", &token.properties, &token.attributes)?;
+    small_enough("token", &token, 0)?;
     if !token.contract_address.is_empty() {
         token.contract_address =
             contract_address("token.contractAddress", &token.contract_address)?;
@@ -167,6 +191,7 @@ pub(crate) fn token_fields(mut token: TokenMetadata) -> Result<TokenMetadata, We
 /// Checks an asset: its collection is named, its token id (if any) is a `uint256`.
 pub(crate) fn asset(asset: Asset) -> Result<Asset, WebrpcError> {
     non_zero("asset.collectionId", asset.collection_id)?;
+    small_enough("asset", &asset, 0)?;
     if let Some(id) = &asset.token_id {
         if check_uint256(id).is_err() {
             return Err(MetadataError::InvalidArgument.with_cause(format!(
