@@ -354,7 +354,9 @@ impl Router {
     /// [`concurrency_limit`](Self::concurrency_limit) slot cover the call up to the opening
     /// (reading and decoding the request); an open stream is not cut by the handler timeout
     /// and does not hold a slot. Open streams are bounded by the server's connection cap and
-    /// HTTP/2's limit on concurrent streams per connection.
+    /// HTTP/2's limit on concurrent streams per connection. The handler's [`Context`] carries
+    /// a [`CallHandle`](crate::CallHandle) of the stream's own, holding no slot, cancelled
+    /// when the client goes away.
     ///
     /// To feed a stream from another task, return the receiver of a
     /// [`stream::channel`](crate::stream::channel).
