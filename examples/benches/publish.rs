@@ -78,7 +78,11 @@ fn request() -> Request<Full<Bytes>> {
         .unwrap()
 }
 
-async fn drain(response: Response<Full<Bytes>>) -> usize {
+async fn drain<B>(response: Response<B>) -> usize
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(body.len() > 100, "{body:?}");
     body.len()

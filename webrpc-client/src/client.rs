@@ -14,8 +14,8 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tower::ServiceExt;
 use webrpc_core::codec::{self, JSON_CONTENT_TYPE};
 use webrpc_core::{
-    normalize_basepath, BuiltinError, Caller, Context, Method, WebrpcError, DEFAULT_BASEPATH,
-    WEBRPC_HEADER,
+    normalize_basepath, BuiltinError, Caller, Context, MessageStream, Method, MethodInfo,
+    StreamMethod, WebrpcError, DEFAULT_BASEPATH, WEBRPC_HEADER,
 };
 
 use crate::transport::{HttpTransport, TransportOptions};
@@ -53,7 +53,7 @@ pub struct CallOptions {
     pub extensions: Extensions,
     /// This call's timeout, instead of the client's.
     pub timeout: Option<Duration>,
-    cancel: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub(crate) cancel: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -114,7 +114,7 @@ impl From<Context> for CallOptions {
 }
 
 #[derive(Debug)]
-struct Config {
+pub(crate) struct Config {
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
     /// `{prefix}{basepath}`, ready to have `Service/Method` appended.
@@ -123,8 +123,9 @@ struct Config {
     /// (a reference count) instead of building and validating it again.
     paths: RwLock<Vec<(&'static str, &'static str, PathAndQuery)>>,
     headers: HeaderMap,
-    timeout: Option<Duration>,
-    response_limit: usize,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) response_limit: usize,
+    pub(crate) stream_inactivity_timeout: Option<Duration>,
     /// Whether requests carry their [`MethodInfo`](webrpc_core::MethodInfo) extension: for
     /// any transport given to `build_with` (its middleware may read it), not for the default
     /// transport, which nothing reads it from.
@@ -135,10 +136,10 @@ struct Config {
 const MAX_CACHED_PATHS: usize = 256;
 
 impl Config {
-    /// `{prefix}{basepath}{Service}/{Method}` of `M`.
-    fn path_of<M: Method>(&self) -> Result<PathAndQuery, WebrpcError> {
+    /// `{prefix}{basepath}{Service}/{Method}` of a method.
+    fn path_of(&self, info: MethodInfo) -> Result<PathAndQuery, WebrpcError> {
         let same = |(service, method, _): &&(&str, &str, PathAndQuery)| {
-            *service == M::SERVICE && *method == M::NAME
+            *service == info.service && *method == info.method
         };
         if let Some((_, _, path)) = self
             .paths
@@ -149,18 +150,19 @@ impl Config {
         {
             return Ok(path.clone());
         }
-        let mut text =
-            String::with_capacity(self.path_prefix.len() + M::SERVICE.len() + M::NAME.len() + 1);
+        let mut text = String::with_capacity(
+            self.path_prefix.len() + info.service.len() + info.method.len() + 1,
+        );
         text.push_str(&self.path_prefix);
-        text.push_str(M::SERVICE);
+        text.push_str(info.service);
         text.push('/');
-        text.push_str(M::NAME);
+        text.push_str(info.method);
         let path = PathAndQuery::from_maybe_shared(Bytes::from(text)).map_err(|err| {
             BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
         })?;
         let mut paths = self.paths.write().unwrap_or_else(|e| e.into_inner());
         if paths.len() < MAX_CACHED_PATHS && !paths.iter().any(|entry| same(&entry)) {
-            paths.push((M::SERVICE, M::NAME, path.clone()));
+            paths.push((info.service, info.method, path.clone()));
         }
         Ok(path)
     }
@@ -174,6 +176,7 @@ pub struct ClientBuilder {
     headers: Vec<(HeaderName, Result<HeaderValue, String>)>,
     timeout: Option<Duration>,
     response_limit: usize,
+    stream_inactivity_timeout: Option<Duration>,
     transport: TransportOptions,
 }
 
@@ -242,6 +245,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an open stream may stay silent (no message, no ping) before it counts as
+    /// lost (`WebrpcStreamLost`); `None` waits forever. Servers ping every 10 s.
+    ///
+    /// Default: 11 s ([`DEFAULT_INACTIVITY_TIMEOUT`](webrpc_core::stream::DEFAULT_INACTIVITY_TIMEOUT)),
+    /// as gen-typescript.
+    #[must_use]
+    pub fn stream_inactivity_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.stream_inactivity_timeout = timeout;
+        self
+    }
+
     /// Options of the default transport (pool, connect timeout, HTTP/2 prior knowledge).
     #[must_use]
     pub fn transport_options(mut self, options: TransportOptions) -> Self {
@@ -291,6 +305,7 @@ impl ClientBuilder {
                 headers,
                 timeout: self.timeout,
                 response_limit: self.response_limit,
+                stream_inactivity_timeout: self.stream_inactivity_timeout,
                 method_info,
             }),
         })
@@ -343,12 +358,13 @@ impl Client<HttpTransport> {
             headers: Vec::new(),
             timeout: Some(DEFAULT_TIMEOUT),
             response_limit: DEFAULT_RESPONSE_LIMIT,
+            stream_inactivity_timeout: Some(webrpc_core::stream::DEFAULT_INACTIVITY_TIMEOUT),
             transport: TransportOptions::default(),
         }
     }
 }
 
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(inner) = source {
@@ -362,7 +378,7 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn request_failed(context: &str, err: BoxError) -> WebrpcError {
+pub(crate) fn request_failed(context: &str, err: BoxError) -> WebrpcError {
     BuiltinError::WebrpcRequestFailed.with_cause(format!("{context}: {}", error_chain(&*err)))
 }
 
@@ -435,42 +451,7 @@ where
             BuiltinError::WebrpcBadRequest
                 .with_cause(format!("failed to marshal json request: {err}"))
         })?;
-        // Scheme and authority were parsed once, at build time, and each method's path at
-        // its first call.
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(self.config.scheme.clone());
-        parts.authority = Some(self.config.authority.clone());
-        parts.path_and_query = Some(self.config.path_of::<M>()?);
-        let uri = Uri::from_parts(parts).map_err(|err| {
-            BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
-        })?;
-
-        let mut http_request = Request::new(Full::new(body));
-        *http_request.method_mut() = http::Method::POST;
-        *http_request.uri_mut() = uri;
-        let headers = http_request.headers_mut();
-        headers.reserve(4 + self.config.headers.len() + options.headers.len());
-        headers.insert(CONTENT_TYPE, JSON.clone());
-        headers.insert(ACCEPT, JSON.clone());
-        headers.insert(WEBRPC_HEADER, HeaderValue::from_static(M::WEBRPC_HEADER));
-        for (name, value) in &self.config.headers {
-            headers.insert(name, value.clone());
-        }
-        let mut last_name = None;
-        for (name, value) in options.headers {
-            // `HeaderMap::into_iter` yields a name only for the first of repeated values.
-            if let Some(name) = name {
-                headers.insert(name.clone(), value);
-                last_name = Some(name);
-            } else if let Some(name) = &last_name {
-                headers.append(name, value);
-            }
-        }
-        let extensions = http_request.extensions_mut();
-        *extensions = options.extensions;
-        if self.config.method_info {
-            extensions.insert(M::INFO);
-        }
+        let http_request = self.http_request(M::INFO, M::WEBRPC_HEADER, body, options)?;
 
         let response = self
             .service
@@ -504,7 +485,68 @@ where
     }
 }
 
-fn response_too_large(limit: usize, status: u16) -> WebrpcError {
+impl<S> Client<S> {
+    /// The HTTP request of a call: `POST` to the method's URL with the JSON headers, the
+    /// method's `Webrpc` header, the client's and the call's headers and extensions (and the
+    /// method's [`MethodInfo`] for a transport given to `build_with`).
+    pub(crate) fn http_request(
+        &self,
+        info: MethodInfo,
+        webrpc_header: &'static str,
+        body: Bytes,
+        options: CallOptions,
+    ) -> Result<Request<Full<Bytes>>, WebrpcError> {
+        // Scheme and authority were parsed once, at build time, and each method's path at
+        // its first call.
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.config.scheme.clone());
+        parts.authority = Some(self.config.authority.clone());
+        parts.path_and_query = Some(self.config.path_of(info)?);
+        let uri = Uri::from_parts(parts).map_err(|err| {
+            BuiltinError::WebrpcRequestFailed.with_cause(format!("invalid request URL: {err}"))
+        })?;
+
+        let mut http_request = Request::new(Full::new(body));
+        *http_request.method_mut() = http::Method::POST;
+        *http_request.uri_mut() = uri;
+        let headers = http_request.headers_mut();
+        headers.reserve(4 + self.config.headers.len() + options.headers.len());
+        headers.insert(CONTENT_TYPE, JSON.clone());
+        headers.insert(ACCEPT, JSON.clone());
+        headers.insert(WEBRPC_HEADER, HeaderValue::from_static(webrpc_header));
+        for (name, value) in &self.config.headers {
+            headers.insert(name, value.clone());
+        }
+        let mut last_name = None;
+        for (name, value) in options.headers {
+            // `HeaderMap::into_iter` yields a name only for the first of repeated values.
+            if let Some(name) = name {
+                headers.insert(name.clone(), value);
+                last_name = Some(name);
+            } else if let Some(name) = &last_name {
+                headers.append(name, value);
+            }
+        }
+        let extensions = http_request.extensions_mut();
+        *extensions = options.extensions;
+        if self.config.method_info {
+            extensions.insert(info);
+        }
+        Ok(http_request)
+    }
+
+    /// The transport.
+    pub(crate) fn service(&self) -> &S {
+        &self.service
+    }
+
+    /// The client's options.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+pub(crate) fn response_too_large(limit: usize, status: u16) -> WebrpcError {
     let err = BuiltinError::WebrpcBadResponse
         .with_cause(format!("response body exceeds the limit of {limit} bytes"));
     if status >= 400 {
@@ -533,5 +575,13 @@ where
         request: M::Request,
     ) -> Result<M::Response, WebrpcError> {
         self.call_with::<M>(&request, ctx.into()).await
+    }
+
+    async fn call_stream<M: StreamMethod>(
+        &self,
+        ctx: Context,
+        request: M::Request,
+    ) -> Result<MessageStream<M::Message>, WebrpcError> {
+        self.call_stream_with::<M>(&request, ctx.into()).await
     }
 }

@@ -14,6 +14,7 @@
 //! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
 //! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
 //! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
+//! - [`stream`]: streaming methods: [`StreamMethod`], [`MessageStream`] and the ndjson lines.
 //!
 //! ## Example
 //!
@@ -47,12 +48,14 @@ pub mod error;
 pub mod header;
 pub mod method;
 pub mod service;
+pub mod stream;
 
 pub use context::Context;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
 pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
 pub use method::{normalize_basepath, Method, MethodInfo, DEFAULT_BASEPATH};
 pub use service::{Caller, Routes};
+pub use stream::{MessageStream, StreamFuture, StreamMethod};
 
 /// Re-exports used by the macros; not a public API.
 #[doc(hidden)]

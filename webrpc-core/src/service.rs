@@ -7,6 +7,7 @@ use std::future::Future;
 use crate::context::Context;
 use crate::error::WebrpcError;
 use crate::method::Method;
+use crate::stream::{MessageStream, StreamMethod};
 
 /// Something that can make a webrpc call: the network client, or anything standing in for
 /// it. A service's generated client wrapper (`FooClient<C>`) implements the service trait for
@@ -18,6 +19,15 @@ pub trait Caller: Send + Sync + 'static {
         ctx: Context,
         request: M::Request,
     ) -> impl Future<Output = Result<M::Response, WebrpcError>> + Send;
+
+    /// Calls stream method `M`: resolves once the stream is open (an error before that, such
+    /// as a bad route or an auth failure, is the call's error) to the stream of its messages.
+    /// An error inside the stream is its last item.
+    fn call_stream<M: StreamMethod>(
+        &self,
+        ctx: Context,
+        request: M::Request,
+    ) -> impl Future<Output = Result<MessageStream<M::Message>, WebrpcError>> + Send;
 }
 
 /// Something that methods can be mounted on: a server router. A service's generated `mount`
@@ -29,6 +39,16 @@ pub trait Routes: Sized {
         M: Method,
         F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<M::Response, WebrpcError>> + Send + 'static;
+
+    /// Adds a handler for stream method `M`. The handler resolves to the stream of messages
+    /// (or an error); what the server does with an error before the stream (send it in the
+    /// stream, as gen-golang does, or as an ordinary error response) is the router's rule.
+    fn add_stream_route<M, F, Fut, S>(self, handler: F) -> Self
+    where
+        M: StreamMethod,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, WebrpcError>> + Send + 'static,
+        S: futures_core::Stream<Item = Result<M::Message, WebrpcError>> + Send + 'static;
 }
 
 /// Declares a webrpc service once, for client and server use.

@@ -14,6 +14,9 @@
 //! - [`Server`] serves any such service on a `TcpListener` with hyper 1 and hyper-util:
 //!   HTTP/1.1 and h2c, a header read timeout, an optional connection cap and graceful shutdown.
 //!
+//! - [`stream`]: stream methods (`=> stream (...)`), served with [`Router::route_stream`] as
+//!   newline-delimited JSON, byte for byte like gen-golang, pulled lazily from the handler.
+//!
 //! Services are declared with [`webrpc_core::service!`], which generates a trait and a `mount`
 //! function that adds an implementation's methods to a router; single methods can also be
 //! added with closures through [`Router::route`].
@@ -65,6 +68,7 @@ mod body;
 mod call;
 mod router;
 mod serve;
+pub mod stream;
 
 pub use call::{spawn_blocking, CallHandle};
 pub use router::{

@@ -15,11 +15,11 @@ use futures_util::FutureExt;
 use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::Full;
 use tracing::Instrument;
 
 use crate::call::{CallHandle, CancelOnDrop};
 use webrpc_core::codec::{self, is_json_content_type};
+use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
     normalize_basepath, BuiltinError, Context, Method, MethodInfo, Routes, WebrpcError,
     WebrpcHeader, DEFAULT_BASEPATH,
@@ -28,11 +28,17 @@ use webrpc_core::{
 /// A boxed error, as handlers may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The response body type of the router.
-pub type ResponseBody = Full<Bytes>;
+pub use crate::stream::ResponseBody;
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type ErasedHandler = dyn Fn(Context, Bytes) -> BoxFuture<Result<Bytes, WebrpcError>> + Send + Sync;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub(crate) type ErasedHandler =
+    dyn Fn(Context, Bytes) -> BoxFuture<Result<Reply, WebrpcError>> + Send + Sync;
+
+/// What a handler produced: a whole JSON answer, or a stream to open.
+pub(crate) enum Reply {
+    Unary(Bytes),
+    Stream(crate::stream::OpenStream),
+}
 
 /// Default limit on a request body: 4 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -60,6 +66,7 @@ struct Inner {
     body_timeout: Duration,
     handler_timeout: Option<Duration>,
     limit: Option<Limit>,
+    stream_keep_alive: Duration,
 }
 
 #[derive(Clone)]
@@ -129,9 +136,11 @@ impl ConcurrencyLimit {
 /// | handler panics | `WebrpcServerPanic` (the panic message is logged, not sent) | 500 |
 /// | the result cannot be encoded | `WebrpcBadResponse` | 500 |
 ///
-/// Every response carries `Content-Type: application/json` and the `Webrpc` header. A handler
-/// receives a [`Context`] with the request's headers and extensions, the call's
-/// [`MethodInfo`] and its [`CallHandle`], and the decoded request object.
+/// Every response carries `Content-Type: application/json` and the `Webrpc` header, except
+/// the `200` that opens a stream method's ndjson stream (see
+/// [`route_stream`](Router::route_stream)). A handler receives a [`Context`] with the
+/// request's headers and extensions, the call's [`MethodInfo`] and its [`CallHandle`], and
+/// the decoded request object.
 ///
 /// **Cancellation.** A call whose router future is dropped (hyper drops it when an HTTP/2
 /// client resets the stream or the connection goes away) stops where it is. The router
@@ -209,6 +218,7 @@ impl Router {
                 body_timeout: DEFAULT_BODY_TIMEOUT,
                 handler_timeout: None,
                 limit: None,
+                stream_keep_alive: webrpc_core::stream::DEFAULT_KEEP_ALIVE,
             }),
         }
     }
@@ -297,7 +307,7 @@ impl Router {
         // The encode buffer starts at the size of this method's last answer, so a typical
         // response is written without growing the buffer.
         let state = Arc::new((handler, AtomicUsize::new(256)));
-        let erased = move |ctx: Context, body: Bytes| -> BoxFuture<Result<Bytes, WebrpcError>> {
+        let erased = move |ctx: Context, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
             let state = Arc::clone(&state);
             Box::pin(async move {
                 let request: M::Request = codec::decode_request(&body)?;
@@ -307,26 +317,112 @@ impl Router {
                 let bytes =
                     codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
                 size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
-                Ok(bytes)
+                Ok(Reply::Unary(bytes))
             })
         };
-        let header = HeaderValue::from_static(M::WEBRPC_HEADER);
+        self.insert(M::INFO, M::WEBRPC_HEADER, Arc::new(erased));
+        self
+    }
+
+    /// Adds a handler for stream method `M` (`=> stream (...)`), opening the stream before
+    /// the handler runs, as gen-golang does.
+    ///
+    /// Everything up to the decoded request is an ordinary call: a bad route, method, content
+    /// type, body or arguments (and whatever layers in front reject) is an error envelope with
+    /// its status. Then the stream opens: `200`, `Content-Type: application/x-ndjson`,
+    /// `Cache-Control: no-store`, `Connection: keep-alive` (HTTP/1.1 only; the header is
+    /// forbidden in HTTP/2), `X-Content-Type-Options: nosniff` and the `Webrpc` header, and at
+    /// once a ping line (`\n`). Only then is the handler's future polled, from the response
+    /// body; so an error it returns, even before any message, is sent **in the stream**, as
+    /// the last line `{"webrpcError":{…}}`, with HTTP status 200. A handler that wants to
+    /// reject with an ordinary error status uses [`route_stream_deferred`](Self::route_stream_deferred).
+    ///
+    /// Then each item of the stream is sent as it comes: a message as one JSON line (one
+    /// frame, flushed), an error as the last line `{"webrpcError":{…}}` after which the body
+    /// ends, and the end of the stream as the end of the body. A ping line follows every
+    /// [`stream_keep_alive`](Self::stream_keep_alive) interval. A panic in the handler or its
+    /// stream is the last line `WebrpcServerPanic`; the server goes on.
+    ///
+    /// The handler's stream is polled only when the connection wants more bytes (a slow
+    /// reader holds the handler back; nothing is buffered beyond the connection's buffers),
+    /// and it is dropped as soon as the body is: when the client goes away (HTTP/1.1
+    /// connection closed, HTTP/2 stream reset) or the stream ends. Under [`Server`](crate::Server),
+    /// graceful shutdown ends every open stream with the line `WebrpcStreamLost`, cause
+    /// `server shutting down` (see [`StreamShutdown`](crate::stream::StreamShutdown)).
+    ///
+    /// The [`handler_timeout`](Self::handler_timeout) and the
+    /// [`concurrency_limit`](Self::concurrency_limit) slot cover the call up to the opening
+    /// (reading and decoding the request); an open stream is not cut by the handler timeout
+    /// and does not hold a slot. Open streams are bounded by the server's connection cap and
+    /// HTTP/2's limit on concurrent streams per connection. The handler's [`Context`] carries
+    /// a [`CallHandle`](crate::CallHandle) of the stream's own, holding no slot, cancelled
+    /// when the client goes away.
+    ///
+    /// To feed a stream from another task, return the receiver of a
+    /// [`stream::channel`](crate::stream::channel).
+    #[must_use]
+    pub fn route_stream<M, F, Fut, S, E>(mut self, handler: F) -> Self
+    where
+        M: StreamMethod,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: futures_util::Stream<Item = Result<M::Message, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let erased = crate::stream::erase::<M, F, Fut, S, E>(handler, true);
+        self.insert(M::INFO, M::WEBRPC_HEADER, erased);
+        self
+    }
+
+    /// Like [`route_stream`](Self::route_stream), but the stream opens only once the
+    /// handler's future returns its stream: an `Err` from the future is an ordinary error
+    /// envelope with its own HTTP status (a 400 `EmptyUsername`, say), and nothing of a
+    /// stream is sent. This differs from gen-golang, which opens every stream before calling
+    /// its handler; clients of either read both answers correctly. While the handler's future
+    /// runs, the [`handler_timeout`](Self::handler_timeout) and the concurrency slot apply
+    /// as to an ordinary call, and no ping is sent yet.
+    #[must_use]
+    pub fn route_stream_deferred<M, F, Fut, S, E>(mut self, handler: F) -> Self
+    where
+        M: StreamMethod,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: futures_util::Stream<Item = Result<M::Message, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let erased = crate::stream::erase::<M, F, Fut, S, E>(handler, false);
+        self.insert(M::INFO, M::WEBRPC_HEADER, erased);
+        self
+    }
+
+    /// The interval between the pings (`\n` lines) of an open stream, counted from the
+    /// previous ping. `Duration::ZERO` sends only the opening ping.
+    ///
+    /// Default: 10 s ([`DEFAULT_KEEP_ALIVE`](webrpc_core::stream::DEFAULT_KEEP_ALIVE)), as
+    /// gen-golang; clients count a stream silent for 11 s as lost.
+    #[must_use]
+    pub fn stream_keep_alive(mut self, interval: Duration) -> Self {
+        self.inner_mut().stream_keep_alive = interval;
+        self
+    }
+
+    fn insert(&mut self, info: MethodInfo, header: &'static str, handler: Arc<ErasedHandler>) {
+        let header = HeaderValue::from_static(header);
         let inner = self.inner_mut();
         // The first service mounted names the schema in the header of answers that belong
         // to no method (bad routes).
         if inner.routes.is_empty() {
             inner.header = header.clone();
         }
-        let path = M::INFO.path(&inner.basepath);
+        let path = info.path(&inner.basepath);
         inner.routes.insert(
             path.into_boxed_str(),
             Route {
-                info: M::INFO,
+                info,
                 header,
-                handler: Arc::new(erased),
+                handler,
             },
         );
-        self
     }
 
     /// The methods this router serves.
@@ -344,9 +440,19 @@ impl Routes for Router {
     {
         self.route::<M, F, Fut, WebrpcError>(handler)
     }
+
+    fn add_stream_route<M, F, Fut, S>(self, handler: F) -> Self
+    where
+        M: StreamMethod,
+        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, WebrpcError>> + Send + 'static,
+        S: futures_util::Stream<Item = Result<M::Message, WebrpcError>> + Send + 'static,
+    {
+        self.route_stream::<M, F, Fut, S, WebrpcError>(handler)
+    }
 }
 
-fn into_webrpc_error<E: Into<BoxError>>(err: E) -> WebrpcError {
+pub(crate) fn into_webrpc_error<E: Into<BoxError>>(err: E) -> WebrpcError {
     let err: BoxError = err.into();
     match err.downcast::<WebrpcError>() {
         Ok(err) => *err,
@@ -364,7 +470,7 @@ pub(crate) fn error_response(err: WebrpcError, header: &HeaderValue) -> Response
         err.with_status(500)
     };
     let status = err.http_status();
-    let mut response = Response::new(Full::new(codec::encode_error(&err)));
+    let mut response = Response::new(ResponseBody::full(codec::encode_error(&err)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, JSON.clone());
@@ -373,7 +479,7 @@ pub(crate) fn error_response(err: WebrpcError, header: &HeaderValue) -> Response
 }
 
 fn ok_response(body: Bytes, header: &HeaderValue) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(body));
+    let mut response = Response::new(ResponseBody::full(body));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, JSON.clone());
     headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
@@ -423,7 +529,7 @@ impl Inner {
         body: B,
         content_length: Option<u64>,
         call: CallHandle,
-    ) -> Result<Bytes, WebrpcError>
+    ) -> Result<Reply, WebrpcError>
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -466,6 +572,7 @@ impl Inner {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
+        let version = parts.version;
         let path = parts.uri.path();
         let Some(route) = self.routes.get(path) else {
             tracing::debug!(path, "webrpc bad route");
@@ -554,10 +661,20 @@ impl Inner {
             };
             let elapsed_us = started.map(|t| t.elapsed().as_micros() as u64);
             match result {
-                Ok(body) => {
+                Ok(Reply::Unary(body)) => {
                     tracing::Span::current().record("outcome", "ok");
                     tracing::debug!(elapsed_us, "webrpc call ok");
                     ok_response(body, &route.header)
+                }
+                Ok(Reply::Stream(open)) => {
+                    tracing::Span::current().record("outcome", "stream");
+                    tracing::debug!(elapsed_us, "webrpc stream open");
+                    crate::stream::stream_response(
+                        open,
+                        &route.header,
+                        version,
+                        self.stream_keep_alive,
+                    )
                 }
                 Err(err) => {
                     tracing::Span::current().record("outcome", err.name());

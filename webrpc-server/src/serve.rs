@@ -105,7 +105,9 @@ impl Server {
     /// Serves `service` on `listener` until `shutdown` completes, then shuts down gracefully:
     /// stops accepting, finishes the calls in flight (HTTP/1 connections close after their
     /// current response, HTTP/2 connections get a GOAWAY; connections that have not sent a
-    /// byte yet are closed at once), and returns.
+    /// byte yet are closed at once), and returns. Open streams of stream methods end at once
+    /// with the line `WebrpcStreamLost` (cause `server shutting down`), so their clients
+    /// reconnect elsewhere (see [`StreamShutdown`](crate::stream::StreamShutdown)).
     ///
     /// Accept errors (such as running out of file descriptors) are logged and retried after a
     /// short pause; they do not stop the server.
@@ -176,7 +178,11 @@ impl Server {
             let builder = builder.clone();
             let watcher = graceful.watcher();
             let mut stop_waiting = stop_waiting.clone();
-            let service = service.clone();
+            // Open streams end when shutdown begins (see `stream::StreamShutdown`).
+            let service = crate::stream::WithShutdown {
+                inner: service.clone(),
+                signal: crate::stream::StreamShutdown::new(stop_waiting.clone()),
+            };
             tokio::spawn(async move {
                 let _permit = permit;
                 // hyper's header read timeout starts once a request begins; the protocol

@@ -17,13 +17,11 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::Full;
 use sequence_metadata::MetadataError;
 use tower::{Layer, ServiceExt};
-use webrpc_server::{BoxError, ConcurrencyLimit, Router};
+use webrpc_server::{BoxError, ConcurrencyLimit, ResponseBody, Router};
 
 use super::auth::{Auth, AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
@@ -126,7 +124,7 @@ impl std::fmt::Display for LogPath<'_> {
 
 /// The future of a [`MetadataApp`] call.
 pub type AppFuture =
-    Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
 
 impl<S, B> tower::Service<Request<B>> for MetadataApp<S>
 where
@@ -135,7 +133,7 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<ResponseBody>;
     type Error = Infallible;
     type Future = AppFuture;
 
@@ -155,7 +153,9 @@ where
         Box::pin(async move {
             let path = uri.path();
             let response = if path.starts_with(PUBLIC_PREFIX) {
-                public::handle(this.service, method.clone(), path.to_owned()).await
+                public::handle(this.service, method.clone(), path.to_owned())
+                    .await
+                    .map(ResponseBody::from)
             } else if path.starts_with(this.router.basepath()) {
                 match this.rpc.oneshot(request).await {
                     Ok(response) => response,

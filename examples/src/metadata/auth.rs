@@ -31,6 +31,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sequence_metadata::MetadataError;
 use serde::{Deserialize, Serialize};
 use webrpc_core::{codec, WebrpcError};
+use webrpc_server::ResponseBody;
 
 use super::jwt_cache::{token_key, JwtCache};
 
@@ -326,9 +327,9 @@ pub(crate) fn envelope_response(
 
 impl<S, B> tower::Service<Request<B>> for Auth<S>
 where
-    S: tower::Service<Request<B>, Response = Response<Full<Bytes>>, Error = Infallible>,
+    S: tower::Service<Request<B>, Response = Response<ResponseBody>, Error = Infallible>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<ResponseBody>;
     type Error = Infallible;
     type Future = Either<S::Future, std::future::Ready<Result<Self::Response, Infallible>>>;
 
@@ -354,7 +355,8 @@ where
                 Either::Right(std::future::ready(Ok(envelope_response(
                     &err,
                     &self.webrpc_header,
-                ))))
+                )
+                .map(ResponseBody::from))))
             }
         }
     }

@@ -617,8 +617,11 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S> tower::Service<Request<Full<Bytes>>> for Recording<S>
 where
-    S: tower::Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible>
-        + Clone
+    S: tower::Service<
+            Request<Full<Bytes>>,
+            Response = Response<webrpc_server::ResponseBody>,
+            Error = Infallible,
+        > + Clone
         + Send
         + Sync
         + 'static,
