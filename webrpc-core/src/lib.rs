@@ -14,6 +14,9 @@
 //! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
 //! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
 //! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
+//! - [`types`]: the scalars [`Timestamp`] and [`BigInt`] (webrpc's `timestamp` and `bigint`).
+//! - [`serde_go`]: serde helpers for Go-compatible JSON (`null` and missing fields as zero
+//!   values, `omitempty`).
 //!
 //! ## Example
 //!
@@ -46,13 +49,16 @@ pub mod context;
 pub mod error;
 pub mod header;
 pub mod method;
+pub mod serde_go;
 pub mod service;
+pub mod types;
 
 pub use context::Context;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
 pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
 pub use method::{normalize_basepath, Method, MethodInfo, DEFAULT_BASEPATH};
 pub use service::{Caller, Routes};
+pub use types::{BigInt, ParseBigIntError, Timestamp};
 
 /// Re-exports used by the macros; not a public API.
 #[doc(hidden)]
