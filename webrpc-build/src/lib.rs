@@ -14,6 +14,7 @@
 pub mod check;
 mod error;
 mod json;
+pub mod rust;
 pub mod schema;
 mod sha1;
 

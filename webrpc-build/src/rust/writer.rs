@@ -1,0 +1,147 @@
+//! Writing Rust text already in rustfmt's layout, for the few constructs the generator uses.
+//!
+//! rustfmt's rules that matter here (default configuration): lines of at most 100 columns,
+//! attribute arguments on one line when they take at most 70 columns (else one per line), a
+//! derive list on one line when it fits (else one per line, with a trailing comma), call
+//! arguments on one line when they take at most 60 columns, array elements likewise, and a
+//! function signature on one line when it fits (else one parameter per line).
+
+/// rustfmt's `max_width`.
+const MAX_WIDTH: usize = 100;
+/// rustfmt's `attr_fn_like_width`.
+const ATTR_ARGS_WIDTH: usize = 70;
+/// rustfmt's `fn_call_width`.
+const CALL_ARGS_WIDTH: usize = 60;
+/// rustfmt's `array_width`.
+const ARRAY_WIDTH: usize = 60;
+
+/// The generated text, built line by line.
+#[derive(Debug, Default)]
+pub(crate) struct Writer {
+    out: String,
+}
+
+impl Writer {
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+
+    /// A line at `indent` levels (four spaces each); an empty text is an empty line.
+    pub(crate) fn line(&mut self, indent: usize, text: &str) {
+        if !text.is_empty() {
+            for _ in 0..indent {
+                self.out.push_str("    ");
+            }
+            self.out.push_str(text);
+        }
+        self.out.push('\n');
+    }
+
+    /// An empty line, unless the text already ends with one or with an opening brace.
+    pub(crate) fn blank(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") && !self.out.ends_with("{\n") {
+            self.out.push('\n');
+        }
+    }
+
+    /// `///` lines.
+    pub(crate) fn doc(&mut self, indent: usize, lines: &[String]) {
+        for line in lines {
+            if line.is_empty() {
+                self.line(indent, "///");
+            } else {
+                self.line(indent, &format!("/// {line}"));
+            }
+        }
+    }
+
+    /// `///` lines of the generator's own prose, each paragraph wrapped at 100 columns.
+    pub(crate) fn prose(&mut self, indent: usize, paragraphs: &[String]) {
+        let width = MAX_WIDTH.saturating_sub(indent * 4 + 4).max(40);
+        let mut lines = Vec::new();
+        for (i, paragraph) in paragraphs.iter().enumerate() {
+            if i > 0 {
+                lines.push(String::new());
+            }
+            let mut line = String::new();
+            for word in paragraph.split_whitespace() {
+                if !line.is_empty() && line.len() + 1 + word.len() > width {
+                    lines.push(std::mem::take(&mut line));
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+            }
+            lines.push(line);
+        }
+        self.doc(indent, &lines);
+    }
+
+    /// `#[name(item, item)]`, or one item per line when too wide.
+    pub(crate) fn attr(&mut self, indent: usize, name: &str, items: &[String]) {
+        let args = items.join(", ");
+        let one_line = format!("#[{name}({args})]");
+        let is_derive = name == "derive";
+        let fits = indent * 4 + one_line.len() <= MAX_WIDTH;
+        if fits && (is_derive || args.len() <= ATTR_ARGS_WIDTH) {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, &format!("#[{name}("));
+        for (i, item) in items.iter().enumerate() {
+            let comma = if i + 1 < items.len() || is_derive {
+                ","
+            } else {
+                ""
+            };
+            self.line(indent + 1, &format!("{item}{comma}"));
+        }
+        self.line(indent, ")]");
+    }
+
+    /// `{head}(params){tail}` as a function signature: on one line when it fits, else one
+    /// parameter per line with a trailing comma.
+    pub(crate) fn signature(&mut self, indent: usize, head: &str, params: &[String], tail: &str) {
+        let one_line = format!("{head}({}){tail}", params.join(", "));
+        if indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, &format!("{head}("));
+        for param in params {
+            self.line(indent + 1, &format!("{param},"));
+        }
+        self.line(indent, &format!("){tail}"));
+    }
+
+    /// `{head}(args){tail}` as a call expression.
+    pub(crate) fn call(&mut self, indent: usize, head: &str, args: &[String], tail: &str) {
+        let joined = args.join(", ");
+        let one_line = format!("{head}({joined}){tail}");
+        if indent * 4 + one_line.len() <= MAX_WIDTH && joined.len() <= CALL_ARGS_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, &format!("{head}("));
+        for arg in args {
+            self.line(indent + 1, &format!("{arg},"));
+        }
+        self.line(indent, &format!("){tail}"));
+    }
+
+    /// `{head}[elements]{tail}` as an array expression.
+    pub(crate) fn array(&mut self, indent: usize, head: &str, elements: &[String], tail: &str) {
+        let joined = elements.join(", ");
+        let one_line = format!("{head}[{joined}]{tail}");
+        if indent * 4 + one_line.len() <= MAX_WIDTH && joined.len() <= ARRAY_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, &format!("{head}["));
+        for element in elements {
+            self.line(indent + 1, &format!("{element},"));
+        }
+        self.line(indent, &format!("]{tail}"));
+    }
+}
