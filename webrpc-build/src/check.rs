@@ -6,10 +6,9 @@
 //! compared case-insensitively for duplicates, as webrpc does (two types `User` and `user`
 //! would collide in generated code for case-insensitive file systems and languages).
 //!
-//! Checks beyond webrpc's, each because generated code would otherwise be wrong:
-//! the schema must have a `name`; an integer enum's values must be integers that fit its
-//! type; a method's argument names must be unique; a succinct method's single input and
-//! output must be structs.
+//! Checks beyond webrpc's, each because generated code would otherwise be wrong: an integer
+//! enum's values must be integers that fit its type, and unique; a method's argument names
+//! must be unique; a succinct method's single input and output must be structs.
 
 use std::collections::HashMap;
 
@@ -33,6 +32,12 @@ fn fail<T>(at: TypeRef, message: impl Into<String>) -> Result<T, CheckError> {
 
 /// Checks a schema whose types are resolved (see [`Schema::resolve_types`]).
 pub fn check(schema: &Schema) -> Result<(), CheckError> {
+    if schema.webrpc.is_empty() {
+        return fail(
+            TypeRef::Header,
+            "the schema format is not declared: add the line `webrpc = v1`",
+        );
+    }
     if schema.webrpc != crate::schema::SCHEMA_VERSION {
         return fail(
             TypeRef::Header,
@@ -41,12 +46,6 @@ pub fn check(schema: &Schema) -> Result<(), CheckError> {
                 schema.webrpc,
                 crate::schema::SCHEMA_VERSION
             ),
-        );
-    }
-    if schema.name.is_empty() {
-        return fail(
-            TypeRef::Header,
-            "schema name is missing: add a line `name = <name>`",
         );
     }
 

@@ -82,8 +82,12 @@ impl TypeKind {
 /// An enum or a struct: webrpc's `Type`.
 ///
 /// JSON keys, in order: `kind`, `name`, `type` (enums: the underlying type), `fields` (left
-/// out when empty), `meta` (left out when empty), `comments` (left out when empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// out when empty), `meta` (left out when empty), `comments` (structs only, left out when
+/// empty).
+///
+/// An enum's own comments are kept for generated documentation but not printed: webrpc's RIDL
+/// parser drops them, so its JSON never has them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Type {
     /// Enum or struct.
     pub kind: TypeKind,
@@ -100,19 +104,41 @@ pub struct Type {
     )]
     pub fields: Vec<Field>,
     /// Extra metadata on the type itself (webrpc's `TypeExtra.meta`); RIDL never sets it.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub meta: Vec<Meta>,
-    /// The `#` comment lines above the type, without the `#`.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    /// The `#` comment lines above the type (and a trailing `# …` on its line), without the
+    /// `#`.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub comments: Vec<String>,
+}
+
+impl Serialize for Type {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Type", 6)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        match &self.ty {
+            Some(ty) => st.serialize_field("type", ty)?,
+            None => st.skip_field("type")?,
+        }
+        if self.fields.is_empty() {
+            st.skip_field("fields")?;
+        } else {
+            st.serialize_field("fields", &self.fields)?;
+        }
+        if self.meta.is_empty() {
+            st.skip_field("meta")?;
+        } else {
+            st.serialize_field("meta", &self.meta)?;
+        }
+        if self.comments.is_empty() || self.is_enum() {
+            st.skip_field("comments")?;
+        } else {
+            st.serialize_field("comments", &self.comments)?;
+        }
+        st.end()
+    }
 }
 
 impl Type {
@@ -338,8 +364,9 @@ pub struct Argument {
 /// A method's annotations (`@deprecated`, `@auth:"ApiKeyAuth"`), at most one per name, kept
 /// sorted by name.
 ///
-/// webrpc stores them in a Go map keyed by name and prints them as a list; Go sorts map keys,
-/// so the list is in name order, which is the order kept here.
+/// webrpc stores them in a Go map keyed by name, which Go prints as a JSON object with sorted
+/// keys: `{"auth": {"annotationType": "auth", "value": "ApiKeyAuth"}}`. The name order kept
+/// here is that order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Annotations(Vec<Annotation>);
 
@@ -403,24 +430,35 @@ impl FromIterator<Annotation> for Annotations {
 
 impl Serialize for Annotations {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for a in &self.0 {
+            map.serialize_entry(&a.name, a)?;
+        }
+        map.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Annotations {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A list (what webrpc-gen prints), `null`, or an object keyed by name (a Go map
-        // printed without webrpc's list form) are all accepted.
+        // An object keyed by name (what webrpc-gen prints), `null`, or a list (what older
+        // webrpc-gen versions printed) are all accepted.
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Form {
-            List(Vec<Annotation>),
             Map(BTreeMap<String, Annotation>),
+            List(Vec<Annotation>),
         }
         Ok(match Option::<Form>::deserialize(deserializer)? {
             None => Annotations::new(),
             Some(Form::List(list)) => list.into_iter().collect(),
-            Some(Form::Map(map)) => map.into_values().collect(),
+            Some(Form::Map(map)) => map
+                .into_iter()
+                .map(|(name, a)| Annotation {
+                    name,
+                    value: a.value,
+                })
+                .collect(),
         })
     }
 }
@@ -428,7 +466,7 @@ impl<'de> Deserialize<'de> for Annotations {
 /// One method annotation: `@deprecated` is `{name: "deprecated", value: ""}`,
 /// `@auth:"ApiKeyAuth"` is `{name: "auth", value: "ApiKeyAuth"}`.
 ///
-/// JSON keys: `annotationType`, `value` (webrpc's `Annotation`).
+/// JSON keys: `annotationType`, `value` (webrpc's `Annotation`; both always present).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Annotation {
     /// The name after `@`.
