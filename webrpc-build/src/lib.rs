@@ -60,6 +60,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod builder;
 pub mod check;
 mod error;
 mod json;
@@ -68,6 +69,7 @@ pub mod rust;
 pub mod schema;
 mod sha1;
 
+pub use builder::{compile, BuildError, Builder};
 pub use error::{Diagnostic, Error, Location};
 pub use ridl::{MAX_FILES, MAX_FILE_BYTES};
 pub use schema::Schema;

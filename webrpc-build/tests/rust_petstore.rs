@@ -1,4 +1,4 @@
-//! The Rust generated for `tests/rust/petstore.webrpc.json` (checked in as
+//! The Rust generated for `tests/rust/petstore.ridl` (checked in as
 //! `tests/rust/petstore.rs`): it compiles with every lint of the workspace, its JSON is
 //! Go's, and it serves and calls itself in process through `webrpc-server` and
 //! `webrpc-client`.
@@ -19,10 +19,7 @@ use webrpc_core::{BuiltinError, Context, Method, MethodVisitor, Timestamp, Webrp
 
 #[test]
 fn checked_in_code_is_what_the_generator_makes() {
-    let fresh = common::regenerate(
-        "petstore.webrpc.json",
-        Options::new().source("petstore.webrpc.json"),
-    );
+    let fresh = common::regenerate("petstore.ridl", Options::new());
     common::assert_no_drift("petstore.rs", &fresh);
 }
 

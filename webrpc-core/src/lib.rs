@@ -15,7 +15,8 @@
 //! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
 //! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
 //! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
-//! - [`types`]: the scalars [`Timestamp`] and [`BigInt`] (webrpc's `timestamp` and `bigint`).
+//! - [`types`]: the scalars [`Timestamp`], [`BigInt`] and [`Bytes`] (webrpc's `timestamp`,
+//!   `bigint` and `[]byte`).
 //! - [`serde_go`]: serde helpers for Go-compatible JSON (`null` and missing fields as zero
 //!   values, `omitempty`).
 //!
@@ -61,7 +62,7 @@ pub use method::{
     normalize_basepath, Method, MethodInfo, MethodVisitor, ServiceInfo, DEFAULT_BASEPATH,
 };
 pub use service::{CallFuture, Caller, Routes};
-pub use types::{BigInt, ParseBigIntError, Timestamp};
+pub use types::{BigInt, Bytes, ParseBigIntError, Timestamp};
 
 /// Includes the Rust code `webrpc-build` generated for a schema in `build.rs`
 /// (`$OUT_DIR/<name>.rs`, where `<name>` is the schema file's name without `.ridl`).

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use webrpc_core::serde_go::{is_zero, null_as_default};
-use webrpc_core::{BigInt, Timestamp};
+use webrpc_core::{BigInt, Bytes, Timestamp};
 
 #[test]
 fn timestamps() {
@@ -113,6 +113,43 @@ fn bigints_keep_every_digit() {
     assert!(BigInt::parse("-12").unwrap().is_negative());
     assert_eq!(BigInt::default(), BigInt::zero());
     assert_eq!(huge.parse::<BigInt>().unwrap().to_u64(), None);
+}
+
+#[test]
+fn bytes_are_base64_as_go_writes_them() {
+    // RFC 4648's test vectors.
+    for (raw, text) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        let bytes = Bytes::from(raw.as_bytes());
+        assert_eq!(serde_json::to_value(&bytes).unwrap(), json!(text), "{raw}");
+        assert_eq!(serde_json::from_value::<Bytes>(json!(text)).unwrap(), bytes);
+    }
+    let all: Vec<u8> = (0..=255).collect();
+    let text = Bytes::from(all.clone()).to_base64();
+    assert!(text.contains('+') && text.contains('/'));
+    assert_eq!(Bytes::from_base64(&text).unwrap().0, all);
+    // Go's decoder skips line breaks, and reads null as empty.
+    assert_eq!(Bytes::from_base64("Zm9v\r\nYmFy").unwrap().0, b"foobar");
+    assert!(serde_json::from_str::<Bytes>("null").unwrap().is_empty());
+    for bad in [
+        json!("Zg="),
+        json!("Z==="),
+        json!("Zg==Zg=="),
+        json!("Zm9v!"),
+        json!([1, 2]),
+    ] {
+        assert!(
+            serde_json::from_value::<Bytes>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
 }
 
 #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

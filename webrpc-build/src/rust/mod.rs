@@ -13,7 +13,8 @@
 //! **Types.** `bool`; `byte` and `uint8` → `u8`; `uint16`…`uint64` → `u16`…`u64`; `uint` →
 //! `u64` and `int` → `i64` (Go's `int` is 64-bit on every platform webrpc servers run on);
 //! `int8`…`int64` → `i8`…`i64`; `float32`/`float64` → `f32`/`f64`; `string` → `String`;
-//! `timestamp` → `Timestamp` and `bigint` → `BigInt` (webrpc-core's scalars); `any` →
+//! `timestamp` → `Timestamp` and `bigint` → `BigInt` (webrpc-core's scalars); `[]byte` (and
+//! `[]uint8`, the same Go type) → `Bytes`, base64 text as Go's `encoding/json` writes it; `any` →
 //! `types::Value` (`serde_json::Value`); `null` → `()` (encodes as `null`); `[]T` → `Vec<T>`;
 //! `map<string,any>` → `types::Map<String, Value>` (a JSON object); any other `map<K,V>` →
 //! `BTreeMap<K, V>`: sorted by key, as Go's `encoding/json` writes maps, so the bytes match a
@@ -903,6 +904,7 @@ impl<'a> Generator<'a> {
             VarType::Core(CoreType::Any) => Some(format!("{}::types::Value::is_null", self.cp)),
             VarType::Core(CoreType::Timestamp | CoreType::BigInt | CoreType::Null) => None,
             VarType::Core(_) => Some(format!("{}::serde_go::is_zero", self.cp)),
+            VarType::List(elem) if is_byte(elem) => Some(format!("{}::serde_go::is_zero", self.cp)),
             VarType::List(_) => Some("Vec::is_empty".to_owned()),
             VarType::Map(key, value) if is_json_object(key, value) => {
                 Some(format!("{}::types::Map::is_empty", self.cp))
@@ -925,6 +927,7 @@ impl<'a> Generator<'a> {
             VarType::Core(CoreType::Timestamp) => format!("{}::Timestamp", self.cp),
             VarType::Core(CoreType::BigInt) => format!("{}::BigInt", self.cp),
             VarType::Core(core) => rust_core_type(*core).to_owned(),
+            VarType::List(elem) if is_byte(elem) => format!("{}::Bytes", self.cp),
             VarType::List(elem) => format!("Vec<{}>", self.rust_type(elem)),
             VarType::Map(key, value) if is_json_object(key, value) => {
                 format!("{cp}::types::Map<String, {cp}::types::Value>", cp = self.cp)
@@ -1408,6 +1411,11 @@ impl<'a> Generator<'a> {
         }
         w.line(0, "}");
     }
+}
+
+/// `byte` or `uint8`: a list of them is Go's `[]byte`, sent as base64.
+fn is_byte(ty: &VarType) -> bool {
+    matches!(ty, VarType::Core(CoreType::Byte | CoreType::Uint8))
 }
 
 /// `map<string,any>`: a JSON object.

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use webrpc_build::rust::{generate, Options};
-use webrpc_build::Schema;
 
 /// `webrpc-build/tests/rust/<name>`.
 pub(crate) fn fixture(name: &str) -> PathBuf {
@@ -12,11 +11,11 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The Rust generated now for the JSON schema `tests/rust/<schema>`.
+/// The Rust generated now for the schema `tests/rust/<schema>`, as `webrpc-build rust` and
+/// `compile` name it.
 pub(crate) fn regenerate(schema: &str, options: Options) -> String {
-    let text = std::fs::read_to_string(fixture(schema)).unwrap();
-    let schema = Schema::from_json(&text).unwrap();
-    generate(&schema, &options).unwrap()
+    let parsed = webrpc_build::parse_file(fixture(schema)).unwrap();
+    generate(&parsed, &options.source(schema)).unwrap()
 }
 
 /// Fails, with the first differing line, when the checked-in `tests/rust/<generated>` is not
