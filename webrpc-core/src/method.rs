@@ -171,7 +171,7 @@ pub fn normalize_basepath(basepath: &str) -> String {
 /// `"webrpc@v0.31.0;webrpc-rs@v0.1.0;sequence-metadata@v0.4.0"`.
 #[macro_export]
 macro_rules! webrpc_header {
-    ($schema:literal, $version:literal) => {
+    ($schema:literal, $version:literal $(,)?) => {
         concat!("webrpc@v0.31.0;webrpc-rs@v0.1.0;", $schema, "@", $version)
     };
 }

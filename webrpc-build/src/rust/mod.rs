@@ -894,7 +894,8 @@ impl<'a> Generator<'a> {
         } else {
             rust_ty
         };
-        self.w.line(1, &format!("pub {rust_name}: {rust_ty},"));
+        self.w
+            .typed(1, &format!("pub {rust_name}: "), &rust_ty, ",");
     }
 
     /// The `skip_serializing_if` function for Go's `omitempty` on a type, if Go ever omits it.
@@ -1171,7 +1172,8 @@ impl<'a> Generator<'a> {
             } else {
                 rust_ty
             };
-            self.w.line(1, &format!("pub {rust_name}: {rust_ty},"));
+            self.w
+                .typed(1, &format!("pub {rust_name}: "), &rust_ty, ",");
         }
         self.w.line(0, "}");
     }

@@ -100,6 +100,25 @@ impl Writer {
         self.line(indent, ")]");
     }
 
+    /// `{prefix}{ty}{suffix}` where `ty` is a type: on one line when it fits, else with the
+    /// outermost generic arguments one per line (and so on inwards), as rustfmt breaks types.
+    pub(crate) fn typed(&mut self, indent: usize, prefix: &str, ty: &str, suffix: &str) {
+        let one_line = format!("{prefix}{ty}{suffix}");
+        if indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        let Some((head, args)) = split_generics(ty) else {
+            self.line(indent, &one_line);
+            return;
+        };
+        self.line(indent, &format!("{prefix}{head}<"));
+        for arg in args {
+            self.typed(indent + 1, "", arg, ",");
+        }
+        self.line(indent, &format!(">{suffix}"));
+    }
+
     /// `{head}(params){tail}` as a function signature: on one line when it fits, else one
     /// parameter per line with a trailing comma.
     pub(crate) fn signature(&mut self, indent: usize, head: &str, params: &[String], tail: &str) {
@@ -144,4 +163,26 @@ impl Writer {
         }
         self.line(indent, &format!("]{tail}"));
     }
+}
+
+/// `Head<A, B<C>>` as `("Head", ["A", "B<C>"])`; `None` without generic arguments.
+fn split_generics(ty: &str) -> Option<(&str, Vec<&str>)> {
+    let open = ty.find('<')?;
+    let inner = ty[open + 1..].strip_suffix('>')?;
+    let mut args = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                args.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args.push(inner[start..].trim());
+    Some((&ty[..open], args))
 }
