@@ -169,6 +169,28 @@ fn generated_names_that_clash_are_refused() {
 }
 
 #[test]
+fn fields_with_the_same_rust_name_are_refused() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - fooBar: uint64\n  - foo_bar: string\n",
+        "s.ridl",
+    )
+    .unwrap();
+    assert_eq!(
+        generate(&schema, &Options::new()).unwrap_err().to_string(),
+        "two generated items are named 'foo_bar': struct Item.fooBar and struct Item.foo_bar"
+    );
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nservice S\n  - M(pageSize: uint32, page_size: uint32)\n",
+        "s.ridl",
+    )
+    .unwrap();
+    assert!(matches!(
+        generate(&schema, &Options::new()),
+        Err(GenerateError::NameClash { .. })
+    ));
+}
+
+#[test]
 fn names_rust_cannot_use_are_refused() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - self: uint64\n",

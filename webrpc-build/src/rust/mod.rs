@@ -408,19 +408,15 @@ impl<'a> Generator<'a> {
         };
         for t in &self.schema.types {
             claim(t.name.clone(), format!("{} {}", t.kind.as_str(), t.name))?;
-            for f in &t.fields {
+            let members = t.fields.iter().map(|f| {
                 let rust = if t.is_enum() {
                     upper_camel(&f.name)
                 } else {
                     snake_case(&f.name)
                 };
-                if ident(&rust).is_none() || !crate::schema::is_identifier(&rust) {
-                    return Err(GenerateError::InvalidName {
-                        what: format!("{} {}.{}", t.kind.as_str(), t.name, f.name),
-                        name: rust,
-                    });
-                }
-            }
+                (rust, format!("{} {}.{}", t.kind.as_str(), t.name, f.name))
+            });
+            unique_members(members)?;
         }
         if !self.schema.errors.is_empty() {
             claim(self.error_type.clone(), "the error catalogue".to_owned())?;
@@ -462,12 +458,14 @@ impl<'a> Generator<'a> {
                         format!("the response of {what}"),
                     )?;
                 }
-                for a in m.inputs.iter().chain(&m.outputs) {
-                    if ident(&snake_case(&a.name)).is_none() {
-                        return Err(GenerateError::InvalidName {
-                            what: format!("argument {}.{}", what, a.name),
-                            name: a.name.clone(),
-                        });
+                if !m.succinct {
+                    for (args, kind) in [(&m.inputs, "argument"), (&m.outputs, "result")] {
+                        unique_members(args.iter().map(|a| {
+                            (
+                                snake_case(&a.name),
+                                format!("{kind} {}.{}({})", service.name, m.name, a.name),
+                            )
+                        }))?;
                     }
                 }
             }
@@ -1413,6 +1411,26 @@ impl<'a> Generator<'a> {
         }
         w.line(0, "}");
     }
+}
+
+/// The Rust names of a struct's fields, an enum's values or a method's arguments are
+/// identifiers Rust accepts, and distinct (`fooBar` and `foo_bar` would both be `foo_bar`).
+fn unique_members(members: impl Iterator<Item = (String, String)>) -> Result<(), GenerateError> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (rust, what) in members {
+        if ident(&rust).is_none() || !crate::schema::is_identifier(&rust) {
+            return Err(GenerateError::InvalidName { what, name: rust });
+        }
+        if let Some(first) = seen.get(&rust) {
+            return Err(GenerateError::NameClash {
+                name: rust,
+                first: first.clone(),
+                second: what,
+            });
+        }
+        seen.insert(rust, what);
+    }
+    Ok(())
 }
 
 /// `byte` or `uint8`: a list of them is Go's `[]byte`, sent as base64.
