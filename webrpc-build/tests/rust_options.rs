@@ -146,6 +146,30 @@ fn stream_methods_are_refused_naming_the_method() {
 }
 
 #[test]
+fn a_method_name_shared_by_services_is_prefixed_with_the_service() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nservice Catalog\n  - Ping()\n  - List()\nservice Orders\n  - Ping()\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let code = generate(&schema, &Options::new()).unwrap();
+    for item in [
+        "pub struct CatalogPing;",
+        "pub struct CatalogPingRequest {}",
+        "pub struct OrdersPing;",
+        "pub struct OrdersPingResponse {}",
+        "pub struct List;",
+    ] {
+        assert!(code.contains(item), "missing {item}");
+    }
+    // The wire name stays the method's.
+    assert!(code.contains("impl ::webrpc_core::Method for OrdersPing {\n    const SERVICE: &'static str = \"Orders\";\n    const NAME: &'static str = \"Ping\";"));
+    // With one of the services only, there is nothing to tell apart.
+    let code = generate(&schema, &Options::new().service("Orders")).unwrap();
+    assert!(code.contains("pub struct Ping;"));
+}
+
+#[test]
 fn generated_names_that_clash_are_refused() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nstruct GetItemRequest\n  - id: uint64\nservice Catalog\n  - GetItem(id: uint64)\n",

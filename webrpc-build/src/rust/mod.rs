@@ -44,7 +44,8 @@
 //! float is inside; `Hash` unless a float, `any` or `map<string,any>` is inside. Enums derive
 //! `Copy`, `Eq`, `Hash` and `Ord` too (so they can key maps).
 //!
-//! **Methods.** Per method: a unit marker type implementing `Method`, a `{Method}Request`
+//! **Methods.** Per method: a unit marker type implementing `Method` (named after the method,
+//! or `{Service}{Method}` when several services have a method of that name), a `{Method}Request`
 //! with one field per argument (a required argument is plain and must be present: the
 //! server answers `WebrpcBadRequest` naming it; an optional one is an `Option` left out when
 //! `None`), and a `{Method}Response` with one field per result (missing or `null` results
@@ -226,6 +227,9 @@ struct Generator<'a> {
     /// The services to generate, with the methods kept.
     services: Vec<(&'a Service, Vec<&'a Method>)>,
     error_type: String,
+    /// Method names found in more than one generated service: their items are prefixed
+    /// with the service name (`AdminGetStats`) so that they do not clash.
+    shared: BTreeSet<String>,
     w: Writer,
 }
 
@@ -275,6 +279,15 @@ impl<'a> Generator<'a> {
             .error_type
             .clone()
             .unwrap_or_else(|| format!("{}Error", upper_camel(&schema.name)));
+        let mut seen = BTreeSet::new();
+        let mut shared = BTreeSet::new();
+        for (_, methods) in &services {
+            for m in methods {
+                if !seen.insert(m.name.as_str()) {
+                    shared.insert(m.name.clone());
+                }
+            }
+        }
         let mut generator = Generator {
             schema,
             options,
@@ -283,6 +296,7 @@ impl<'a> Generator<'a> {
             boxed: BTreeSet::new(),
             services,
             error_type,
+            shared,
             w: Writer::default(),
         };
         generator.analyse();
@@ -442,7 +456,7 @@ impl<'a> Generator<'a> {
                 format!("the client of service {}", service.name),
             )?;
             for m in methods {
-                let marker = upper_first(&m.name);
+                let marker = marker_name(&self.shared, service, m);
                 let what = format!("method {}.{}", service.name, m.name);
                 claim(marker.clone(), what.clone())?;
                 if ident(&snake_case(&m.name)).is_none() {
@@ -1005,8 +1019,8 @@ impl<'a> Generator<'a> {
     }
 
     /// The request and response type names of a method.
-    fn io_types(m: &Method) -> (String, String) {
-        let marker = upper_first(&m.name);
+    fn io_types(shared: &BTreeSet<String>, service: &Service, m: &Method) -> (String, String) {
+        let marker = marker_name(shared, service, m);
         if m.succinct {
             let input = m.inputs.first().map(|a| a.ty.to_string());
             let output = m.outputs.first().map(|a| a.ty.to_string());
@@ -1041,8 +1055,8 @@ impl<'a> Generator<'a> {
 
     fn method_items(&mut self, service: &Service, m: &Method) {
         let cp = self.cp.clone();
-        let marker = upper_first(&m.name);
-        let (request, response) = Self::io_types(m);
+        let marker = marker_name(&self.shared, service, m);
+        let (request, response) = Self::io_types(&self.shared, service, m);
         self.w.blank();
         let doc = Self::method_doc(service, m);
         self.w.doc(0, &doc);
@@ -1176,9 +1190,9 @@ impl<'a> Generator<'a> {
         self.w.line(0, "}");
     }
 
-    fn trait_fn_signature(&mut self, indent: usize, m: &Method, body: bool) {
+    fn trait_fn_signature(&mut self, indent: usize, service: &Service, m: &Method, body: bool) {
         let cp = self.cp.clone();
-        let (request, response) = Self::io_types(m);
+        let (request, response) = Self::io_types(&self.shared, service, m);
         let fn_name = ident(&snake_case(&m.name)).unwrap_or_default();
         self.w.signature(
             indent,
@@ -1230,7 +1244,7 @@ impl<'a> Generator<'a> {
             if let Some(attr) = Self::deprecated_attr(m) {
                 self.w.line(1, &attr);
             }
-            self.trait_fn_signature(1, m, false);
+            self.trait_fn_signature(1, service, m, false);
         }
         self.w.line(0, "}");
     }
@@ -1283,10 +1297,13 @@ impl<'a> Generator<'a> {
             if i > 0 {
                 self.w.blank();
             }
-            self.trait_fn_signature(1, m, true);
+            self.trait_fn_signature(1, service, m, true);
             self.w.line(
                 2,
-                &format!("self.caller.call::<{}>(ctx, request)", upper_first(&m.name)),
+                &format!(
+                    "self.caller.call::<{}>(ctx, request)",
+                    marker_name(&self.shared, service, m)
+                ),
             );
             self.w.line(1, "}");
         }
@@ -1324,7 +1341,7 @@ impl<'a> Generator<'a> {
         for (i, m) in methods.iter().enumerate() {
             let last = i + 1 == methods.len();
             let fn_name = ident(&snake_case(&m.name)).unwrap_or_default();
-            let marker = upper_first(&m.name);
+            let marker = marker_name(&self.shared, service, m);
             let indent = if last {
                 1
             } else {
@@ -1380,7 +1397,12 @@ impl<'a> Generator<'a> {
         w.line(1, "webrpc_header: WEBRPC_HEADER,");
         let infos: Vec<String> = methods
             .iter()
-            .map(|m| format!("<{} as {cp}::Method>::INFO", upper_first(&m.name)))
+            .map(|m| {
+                format!(
+                    "<{} as {cp}::Method>::INFO",
+                    marker_name(&self.shared, service, m)
+                )
+            })
             .collect();
         w.array(1, "methods: &", &infos, ",");
         w.line(0, "};");
@@ -1407,7 +1429,8 @@ impl<'a> Generator<'a> {
             ),
         );
         for m in methods {
-            w.line(1, &format!("visitor.visit::<{}>();", upper_first(&m.name)));
+            let marker = marker_name(&self.shared, service, m);
+            w.line(1, &format!("visitor.visit::<{marker}>();"));
         }
         w.line(0, "}");
     }
@@ -1465,6 +1488,17 @@ fn rust_core_type(core: CoreType) -> &'static str {
         CoreType::Float32 => "f32",
         CoreType::Float64 => "f64",
         CoreType::String | CoreType::Timestamp | CoreType::BigInt | CoreType::Any => "String",
+    }
+}
+
+/// The name of a method's marker type (and the stem of its request and response types): the
+/// method's name, prefixed with the service's when several services have a method of that
+/// name.
+fn marker_name(shared: &BTreeSet<String>, service: &Service, m: &Method) -> String {
+    if shared.contains(&m.name) {
+        format!("{}{}", service.name, upper_first(&m.name))
+    } else {
+        upper_first(&m.name)
     }
 }
 
