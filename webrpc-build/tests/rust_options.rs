@@ -215,6 +215,19 @@ fn fields_with_the_same_rust_name_are_refused() {
 }
 
 #[test]
+fn type_names_that_would_shadow_the_prelude_are_refused() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Box\n  - id: uint64\n",
+        "s.ridl",
+    )
+    .unwrap();
+    assert_eq!(
+        generate(&schema, &Options::new()).unwrap_err().to_string(),
+        "two generated items are named 'Box': the Rust prelude, which the generated code uses and struct Box"
+    );
+}
+
+#[test]
 fn names_rust_cannot_use_are_refused() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - self: uint64\n",

@@ -410,6 +410,13 @@ impl<'a> Generator<'a> {
             if ident(&name).is_none() || !crate::schema::is_identifier(&name) {
                 return Err(GenerateError::InvalidName { what, name });
             }
+            if PRELUDE_NAMES.contains(&name.as_str()) {
+                return Err(GenerateError::NameClash {
+                    name,
+                    first: "the Rust prelude, which the generated code uses".to_owned(),
+                    second: what,
+                });
+            }
             if let Some(first) = names.get(&name) {
                 return Err(GenerateError::NameClash {
                     name,
@@ -1490,6 +1497,12 @@ fn rust_core_type(core: CoreType) -> &'static str {
         CoreType::String | CoreType::Timestamp | CoreType::BigInt | CoreType::Any => "String",
     }
 }
+
+/// Prelude names the generated code uses unqualified; a schema type of that name would
+/// shadow them.
+const PRELUDE_NAMES: &[&str] = &[
+    "Option", "Some", "None", "Vec", "String", "Box", "Send", "Sync",
+];
 
 /// The name of a method's marker type (and the stem of its request and response types): the
 /// method's name, prefixed with the service's when several services have a method of that
