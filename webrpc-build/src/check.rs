@@ -23,6 +23,15 @@ pub struct CheckError {
     pub message: String,
 }
 
+/// ` (already declared as 'X')` when a duplicate differs from the first only in case.
+fn first_as(first: &str, this: &str) -> String {
+    if first == this {
+        String::new()
+    } else {
+        format!(" (already declared as '{first}')")
+    }
+}
+
 fn fail<T>(at: TypeRef, message: impl Into<String>) -> Result<T, CheckError> {
     Err(CheckError {
         at,
@@ -55,8 +64,9 @@ pub fn check(schema: &Schema) -> Result<(), CheckError> {
             return fail(
                 TypeRef::Type(ti),
                 format!(
-                    "duplicate type '{}' (already declared as '{}')",
-                    ty.name, schema.types[first].name
+                    "duplicate type '{}'{}",
+                    ty.name,
+                    first_as(&schema.types[first].name, &ty.name)
                 ),
             );
         }
@@ -111,8 +121,8 @@ pub fn check(schema: &Schema) -> Result<(), CheckError> {
             return fail(
                 at,
                 format!(
-                    "duplicate error name '{name}' (already declared as '{}')",
-                    schema.errors[first].name
+                    "duplicate error name '{name}'{}",
+                    first_as(&schema.errors[first].name, name)
                 ),
             );
         }
@@ -140,8 +150,9 @@ pub fn check(schema: &Schema) -> Result<(), CheckError> {
             return fail(
                 at,
                 format!(
-                    "duplicate service '{}' (already declared as '{}')",
-                    service.name, schema.services[first].name
+                    "duplicate service '{}'{}",
+                    service.name,
+                    first_as(&schema.services[first].name, &service.name)
                 ),
             );
         }
@@ -164,8 +175,10 @@ pub fn check(schema: &Schema) -> Result<(), CheckError> {
                 return fail(
                     at,
                     format!(
-                        "duplicate method '{}' in service '{}' (already declared as '{}')",
-                        method.name, service.name, service.methods[first].name
+                        "duplicate method '{}' in service '{}'{}",
+                        method.name,
+                        service.name,
+                        first_as(&service.methods[first].name, &method.name)
                     ),
                 );
             }
@@ -225,8 +238,10 @@ fn check_type(ti: usize, ty: &Type) -> Result<(), CheckError> {
             return fail(
                 at,
                 format!(
-                    "duplicate field '{}' in type '{}' (already declared as '{}')",
-                    field.name, ty.name, ty.fields[first].name
+                    "duplicate field '{}' in type '{}'{}",
+                    field.name,
+                    ty.name,
+                    first_as(&ty.fields[first].name, &field.name)
                 ),
             );
         }

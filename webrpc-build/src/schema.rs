@@ -420,11 +420,10 @@ impl<'a> IntoIterator for &'a Annotations {
 
 impl FromIterator<Annotation> for Annotations {
     fn from_iter<I: IntoIterator<Item = Annotation>>(iter: I) -> Self {
-        let mut all = Annotations::new();
-        for a in iter {
-            all.insert(a);
-        }
-        all
+        // Through a map, so that many annotations cost n log n, the last of a name winning.
+        let map: BTreeMap<String, Annotation> =
+            iter.into_iter().map(|a| (a.name.clone(), a)).collect();
+        Annotations(map.into_values().collect())
     }
 }
 

@@ -32,19 +32,26 @@ pub(crate) struct Cursor<'a> {
     text: &'a str,
     /// Byte offset of the next character.
     at: usize,
+    /// Its 1-based column, kept in step with `at` so positions cost nothing.
+    col: usize,
     line: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(text: &'a str, line: usize) -> Self {
-        Cursor { text, at: 0, line }
+        Cursor {
+            text,
+            at: 0,
+            col: 1,
+            line,
+        }
     }
 
     /// The position of the next character.
     pub(crate) fn pos(&self) -> Pos {
         Pos {
             line: self.line,
-            col: self.text[..self.at].chars().count() + 1,
+            col: self.col,
         }
     }
 
@@ -59,6 +66,7 @@ impl<'a> Cursor<'a> {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.at += c.len_utf8();
+        self.col += 1;
         Some(c)
     }
 
@@ -90,6 +98,7 @@ impl<'a> Cursor<'a> {
         self.skip_ws();
         if self.rest().starts_with(s) {
             self.at += s.len();
+            self.col += s.chars().count();
             true
         } else {
             false
@@ -186,7 +195,7 @@ impl<'a> Cursor<'a> {
     pub(crate) fn number(&mut self) -> Option<Spanned<String>> {
         self.skip_ws();
         let pos = self.pos();
-        let start = self.at;
+        let start = (self.at, self.col);
         if self.peek() == Some('-') {
             self.bump();
         }
@@ -197,11 +206,11 @@ impl<'a> Cursor<'a> {
         if self.at == digits
             || matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == '_')
         {
-            self.at = start;
+            (self.at, self.col) = start;
             return None;
         }
         Some(Spanned {
-            value: self.text[start..self.at].to_string(),
+            value: self.text[start.0..self.at].to_string(),
             pos,
         })
     }
@@ -211,9 +220,9 @@ impl<'a> Cursor<'a> {
     pub(crate) fn quoted(&mut self) -> PResult<Spanned<String>> {
         self.skip_ws();
         let pos = self.pos();
-        let start = self.at;
+        let start = (self.at, self.col);
         if self.bump() != Some('"') {
-            self.at = start;
+            (self.at, self.col) = start;
             return Err(SyntaxError {
                 pos,
                 message: "expected a quoted string".to_string(),
@@ -248,6 +257,7 @@ impl<'a> Cursor<'a> {
                             match code {
                                 Some(c) => {
                                     self.at += 4;
+                                    self.col += 4;
                                     c
                                 }
                                 None => {

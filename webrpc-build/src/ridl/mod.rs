@@ -19,7 +19,7 @@
 mod lexer;
 mod parser;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -183,6 +183,9 @@ impl Loader {
         let mut spans = Spans::default();
         let mut type_ids = Vec::new();
         let mut error_ids = Vec::new();
+        // The same ids as sets, so that deduplicating imports stays linear.
+        let mut type_seen: HashSet<ItemId> = HashSet::new();
+        let mut error_seen: HashSet<ItemId> = HashSet::new();
 
         // Definitions.
         let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -213,12 +216,18 @@ impl Loader {
                 .display()
                 .to_string();
             let unit = self.import(&target, display, &site)?;
+            let declared: HashSet<&str> = unit
+                .schema
+                .types
+                .iter()
+                .map(|t| t.name.as_str())
+                .chain(unit.schema.errors.iter().map(|e| e.name.as_str()))
+                .chain(unit.schema.services.iter().map(|s| s.name.as_str()))
+                .collect();
+            let members: HashSet<&str> = import.members.iter().map(|m| m.value.as_str()).collect();
             for member in &import.members {
                 let name = member.value.as_str();
-                let known = unit.schema.types.iter().any(|t| t.name == name)
-                    || unit.schema.errors.iter().any(|e| e.name == name)
-                    || unit.schema.services.iter().any(|s| s.name == name);
-                if !known {
+                if !declared.contains(name) {
                     return Err(syntax(
                         src(member.pos),
                         format!(
@@ -228,11 +237,9 @@ impl Loader {
                     ));
                 }
             }
-            let allowed = |name: &str| {
-                import.members.is_empty() || import.members.iter().any(|m| m.value == name)
-            };
+            let allowed = |name: &str| members.is_empty() || members.contains(name);
             for (i, ty) in unit.schema.types.iter().enumerate() {
-                if allowed(&ty.name) && !type_ids.contains(&unit.type_ids[i]) {
+                if allowed(&ty.name) && type_seen.insert(unit.type_ids[i]) {
                     type_ids.push(unit.type_ids[i]);
                     schema.types.push(ty.clone());
                     spans.types.push(unit.spans.types[i].clone());
@@ -240,7 +247,7 @@ impl Loader {
                 }
             }
             for (i, err) in unit.schema.errors.iter().enumerate() {
-                if allowed(&err.name) && !error_ids.contains(&unit.error_ids[i]) {
+                if allowed(&err.name) && error_seen.insert(unit.error_ids[i]) {
                     error_ids.push(unit.error_ids[i]);
                     schema.errors.push(err.clone());
                     spans.errors.push(unit.spans.errors[i].clone());
@@ -335,16 +342,21 @@ impl Loader {
             error_ids.push((file_id, local));
         }
 
-        // This file's services.
+        // This file's services. Succinct arguments name a type, looked up ignoring case.
+        let mut by_lower_name: HashMap<String, usize> = HashMap::new();
+        for (i, ty) in schema.types.iter().enumerate() {
+            by_lower_name.entry(ty.name.to_lowercase()).or_insert(i);
+        }
         for decl in &ast.services {
             let mut methods = Vec::new();
             let mut method_spans = Vec::new();
             let mut input_spans = Vec::new();
             let mut output_spans = Vec::new();
             for m in &decl.methods {
-                let (inputs, in_spans, in_succinct) = arguments(&schema, &m.inputs, &src, &m.name)?;
+                let (inputs, in_spans, in_succinct) =
+                    arguments(&schema, &by_lower_name, &m.inputs, &src, &m.name)?;
                 let (outputs, out_spans, out_succinct) =
-                    arguments(&schema, &m.outputs, &src, &m.name)?;
+                    arguments(&schema, &by_lower_name, &m.outputs, &src, &m.name)?;
                 if in_succinct != out_succinct {
                     return Err(syntax(
                         src(m.name.pos),
@@ -437,6 +449,7 @@ type ArgList = (Vec<Argument>, Vec<(Src, Src)>, bool);
 /// Converts a method's inputs or outputs; see [`ArgList`].
 fn arguments(
     schema: &Schema,
+    by_lower_name: &HashMap<String, usize>,
     args: &Args,
     src: &dyn Fn(Pos) -> Src,
     method: &Spanned<String>,
@@ -458,8 +471,8 @@ fn arguments(
         )),
         Args::Succinct(name) => {
             // webrpc looks the type up ignoring case and uses its declared name.
-            let lower = name.value.to_lowercase();
-            let Some(ty) = schema.types.iter().find(|t| t.name.to_lowercase() == lower) else {
+            let found = by_lower_name.get(&name.value.to_lowercase());
+            let Some(ty) = found.and_then(|&i| schema.types.get(i)) else {
                 return Err(Error::Schema(Box::new(src(name.pos).diagnostic(format!(
                     "unknown type '{}' in the succinct form of method '{}'",
                     name.value, method.value

@@ -169,6 +169,7 @@ pub(crate) fn parse(src: &str) -> PResult<Ast> {
                 c.eat('-');
                 match block {
                     Block::ImportList => {
+                        comments.clear();
                         let path = import_path(&mut c)?;
                         c.end_of_line("end of line after the import path")?;
                         ast.imports.push(Import {
@@ -177,6 +178,7 @@ pub(crate) fn parse(src: &str) -> PResult<Ast> {
                         });
                     }
                     Block::ImportMembers => {
+                        comments.clear();
                         let member =
                             c.expect_ident("the name of a type, error or service to import")?;
                         c.end_of_line("end of line after the import member")?;
@@ -230,6 +232,8 @@ pub(crate) fn parse(src: &str) -> PResult<Ast> {
                                 .to_string(),
                     });
                 };
+                // Comments above a meta line describe it, not the next field.
+                comments.clear();
                 let (key, value) = meta(&mut c)?;
                 field.meta.push((key, value));
                 continue;
@@ -634,6 +638,16 @@ mod tests {
         assert_eq!(role.comments, ["about Role", "trailing"]);
         assert_eq!(role.fields[0].comments, ["first field", "its name"]);
         assert!(role.fields[1].comments.is_empty());
+    }
+
+    #[test]
+    fn comments_above_import_items_and_meta_lines_go_nowhere() {
+        let ast = parse(
+            "import\n  # about the import\n  - a.ridl\nstruct A\n  - id: int\n    # about the meta\n    + json = id\n  - b: int\n",
+        )
+        .unwrap();
+        assert!(ast.structs[0].comments.is_empty());
+        assert!(ast.structs[0].fields[1].comments.is_empty());
     }
 
     #[test]
