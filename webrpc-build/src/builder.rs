@@ -96,6 +96,13 @@ impl Builder {
         self
     }
 
+    /// Leaves unset optional fields out of the JSON instead of writing `null` as Go does (see
+    /// [`rust::Options::omit_none`]).
+    pub fn omit_none(mut self) -> Self {
+        self.options = self.options.omit_none();
+        self
+    }
+
     /// Writes into this directory instead of `$OUT_DIR`.
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());

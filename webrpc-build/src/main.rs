@@ -3,7 +3,7 @@
 //! ```text
 //! webrpc-build json SCHEMA [--out FILE]   the schema as webrpc-gen -target=json prints it
 //! webrpc-build rust SCHEMA [--out FILE] [--client] [--server] [--service NAME]...
-//!                  [--ignore @ANNOTATION]... [--crate-path PATH] [--error-type NAME]
+//!                  [--ignore @ANNOTATION]... [--crate-path PATH] [--error-type NAME] [--omit-none]
 //!                                          the Rust code of the schema
 //! ```
 
@@ -57,6 +57,9 @@ enum Command {
         /// The name of the error catalogue enum (default: <SchemaName>Error).
         #[arg(long, value_name = "NAME")]
         error_type: Option<String>,
+        /// Leave unset optional fields out of the JSON instead of writing null as Go does.
+        #[arg(long)]
+        omit_none: bool,
     },
 }
 
@@ -86,6 +89,7 @@ fn run(command: Command) -> Result<(), String> {
             ignore,
             crate_path,
             error_type,
+            omit_none,
         } => {
             let schema = webrpc_build::parse_file(&path).map_err(|e| e.to_string())?;
             let mut options = webrpc_build::rust::Options::new().crate_path(crate_path);
@@ -105,6 +109,9 @@ fn run(command: Command) -> Result<(), String> {
             }
             if let Some(name) = error_type {
                 options = options.error_type(name);
+            }
+            if omit_none {
+                options = options.omit_none();
             }
             let code =
                 webrpc_build::rust::generate(&schema, &options).map_err(|e| e.to_string())?;

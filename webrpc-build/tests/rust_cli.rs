@@ -27,7 +27,10 @@ fn rust_prints_the_checked_in_code() {
         String::from_utf8_lossy(&out.stderr)
     );
     let expected = std::fs::read_to_string(fixture("petstore.rs")).unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == expected,
+        "stdout is not tests/rust/petstore.rs"
+    );
 }
 
 #[test]
@@ -43,9 +46,10 @@ fn rust_flags_are_the_generator_options() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert_eq!(
-        std::fs::read_to_string(&out_file).unwrap(),
-        std::fs::read_to_string(fixture("kitchen.rs")).unwrap()
+    assert!(
+        std::fs::read_to_string(&out_file).unwrap()
+            == std::fs::read_to_string(fixture("kitchen.rs")).unwrap(),
+        "--out is not tests/rust/kitchen.rs"
     );
 
     let out = bin()

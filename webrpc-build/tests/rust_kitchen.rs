@@ -151,7 +151,8 @@ fn recursive_trees_round_trip() {
     let text = serde_json::to_string(&tree).unwrap();
     assert_eq!(
         text,
-        r#"{"value":1,"children":[{"value":2,"children":[]}],"next":{"value":3,"children":[]}}"#
+        // An unset optional field is `null`, as Go writes a nil pointer.
+        r#"{"value":1,"children":[{"value":2,"children":[],"next":null}],"next":{"value":3,"children":[],"next":null}}"#
     );
     assert_eq!(serde_json::from_str::<Node>(&text).unwrap(), tree);
 }

@@ -170,26 +170,56 @@ fn a_method_name_shared_by_services_is_prefixed_with_the_service() {
 }
 
 #[test]
-fn generated_names_that_clash_are_refused() {
+fn method_items_step_aside_for_schema_types_of_their_name() {
     let schema = parse_str(
-        "webrpc = v1\nname = s\nversion = v1\nstruct GetItemRequest\n  - id: uint64\nservice Catalog\n  - GetItem(id: uint64)\n",
+        "webrpc = v1\nname = s\nversion = v1\nstruct Version\n  - v: string\nstruct GetItemRequest\n  - id: uint64\nservice Meta\n  - Version() => (version: Version)\n  - GetItem(req: GetItemRequest) => (ok: bool)\n",
         "s.ridl",
     )
     .unwrap();
-    let err = generate(&schema, &Options::new()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "two generated items are named 'GetItemRequest': struct GetItemRequest and the request of method Catalog.GetItem"
-    );
+    let code = generate(&schema, &Options::new()).unwrap();
+    for item in [
+        // A method named like a type: prefixed with its service.
+        "pub struct MetaVersion;",
+        "pub struct MetaVersionRequest {}",
+        // A schema struct named like the request: gen-typescript's Args and Return.
+        "pub struct GetItemArgs {",
+        "pub struct GetItemReturn {",
+        "    type Request = GetItemArgs;",
+    ] {
+        assert!(code.contains(item), "missing {item}");
+    }
+}
+
+#[test]
+fn generated_names_that_still_clash_are_refused() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nstruct Catalog\n  - id: uint64\nservice Catalog\n  - GetItem(id: uint64)\n",
         "s.ridl",
     )
     .unwrap();
-    assert!(matches!(
-        generate(&schema, &Options::new()),
-        Err(GenerateError::NameClash { .. })
-    ));
+    assert_eq!(
+        generate(&schema, &Options::new()).unwrap_err().to_string(),
+        "two generated items are named 'Catalog': struct Catalog and service Catalog"
+    );
+}
+
+#[test]
+fn unset_optional_fields_are_null_as_in_go_unless_omitted() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - a?: string\n  - b?: string\n    + go.tag.json = b,omitempty\nservice S\n  - M(x?: uint32) => (y?: uint32)\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let code = generate(&schema, &Options::new()).unwrap();
+    let skip = "#[serde(default, skip_serializing_if = \"Option::is_none\")]";
+    assert!(code.contains("    #[serde(default)]\n    pub a: Option<String>,"));
+    assert!(code.contains(&format!("    {skip}\n    pub b: Option<String>,")));
+    // Requests leave unset optional arguments out; responses write null, as Go servers do.
+    assert!(code.contains(&format!("    {skip}\n    pub x: Option<u32>,")));
+    assert!(code.contains("    #[serde(default)]\n    pub y: Option<u32>,"));
+    let code = generate(&schema, &Options::new().omit_none()).unwrap();
+    assert!(code.contains(&format!("    {skip}\n    pub a: Option<String>,")));
+    assert!(code.contains(&format!("    {skip}\n    pub y: Option<u32>,")));
 }
 
 #[test]

@@ -29,9 +29,10 @@
 //! value (`#[serde(default, deserialize_with = null_as_default)]`); it is always written,
 //! unless its `go.tag.json` says `omitempty`, which leaves out what Go leaves out (0, false,
 //! "", an empty list or map, a null `any`, the zero value of an enum that has one; Go never
-//! omits a struct, a timestamp or a bigint). An optional field (`name?: T`) is an `Option<T>`
-//! left out when `None`, except when its `go.tag.json` names it without `omitempty`: then it
-//! is written as `null`, as Go writes a nil pointer.
+//! omits a struct, a timestamp or a bigint). An optional field (`name?: T`) is an `Option<T>`;
+//! `None` is written as `null`, as gen-golang's nil pointer is, unless `go.tag.json` says
+//! `omitempty` (then it is left out). [`Options::omit_none`] leaves every `None` out instead.
+//! Missing and `null` both decode as `None`.
 //!
 //! **Enums** are sent by name, integer and string enums alike (as gen-golang does). A name
 //! the generated code does not know (a newer peer's) decodes as the enum's zero value (its
@@ -45,11 +46,15 @@
 //! `Copy`, `Eq`, `Hash` and `Ord` too (so they can key maps).
 //!
 //! **Methods.** Per method: a unit marker type implementing `Method` (named after the method,
-//! or `{Service}{Method}` when several services have a method of that name), a `{Method}Request`
+//! or `{Service}{Method}` when several services have a method of that name or a schema type
+//! has it), a `{Method}Request`
 //! with one field per argument (a required argument is plain and must be present: the
 //! server answers `WebrpcBadRequest` naming it; an optional one is an `Option` left out when
-//! `None`), and a `{Method}Response` with one field per result (missing or `null` results
-//! decode as zero values, as Go servers send `null` for empty lists). A succinct method
+//! `None`, as TypeScript clients send it), and a `{Method}Response` with one field per result
+//! (missing or `null` results decode as zero values, as Go servers send `null` for empty
+//! lists; an unset optional result is written as `null`, as Go servers write it). When a
+//! schema struct is already named `{Method}Request` or `{Method}Response`, the method's are
+//! named `{Method}Args` and `{Method}Return`, as gen-typescript names them. A succinct method
 //! (`- M(Req) => (Resp)`) uses the schema's structs directly. `@deprecated` (and
 //! `@deprecated:"note"`) becomes `#[deprecated]` on the marker and the trait method.
 //!
@@ -78,6 +83,7 @@ pub struct Options {
     ignore: Vec<String>,
     error_type: Option<String>,
     source: Option<String>,
+    omit_none: bool,
 }
 
 impl Default for Options {
@@ -90,6 +96,7 @@ impl Default for Options {
             ignore: Vec::new(),
             error_type: None,
             source: None,
+            omit_none: false,
         }
     }
 }
@@ -140,6 +147,14 @@ impl Options {
     /// followed by `Error` (`petstore` → `PetstoreError`).
     pub fn error_type(mut self, name: impl Into<String>) -> Self {
         self.error_type = Some(name.into());
+        self
+    }
+
+    /// Leaves unset optional struct fields and results out of the JSON instead of writing
+    /// `null`, as Go does for a nil pointer without `omitempty`. Either way decodes on every
+    /// webrpc peer; the default is Go's bytes.
+    pub fn omit_none(mut self) -> Self {
+        self.omit_none = true;
         self
     }
 
@@ -227,9 +242,8 @@ struct Generator<'a> {
     /// The services to generate, with the methods kept.
     services: Vec<(&'a Service, Vec<&'a Method>)>,
     error_type: String,
-    /// Method names found in more than one generated service: their items are prefixed
-    /// with the service name (`AdminGetStats`) so that they do not clash.
-    shared: BTreeSet<String>,
+    /// How methods' items are named around clashes.
+    shared: Naming,
     w: Writer,
 }
 
@@ -288,6 +302,10 @@ impl<'a> Generator<'a> {
                 }
             }
         }
+        let shared = Naming {
+            shared,
+            types: schema.types.iter().map(|t| t.name.clone()).collect(),
+        };
         let mut generator = Generator {
             schema,
             options,
@@ -473,11 +491,9 @@ impl<'a> Generator<'a> {
                     });
                 }
                 if !m.succinct {
-                    claim(format!("{marker}Request"), format!("the request of {what}"))?;
-                    claim(
-                        format!("{marker}Response"),
-                        format!("the response of {what}"),
-                    )?;
+                    let (request, response) = Self::io_types(&self.shared, service, m);
+                    claim(request, format!("the request of {what}"))?;
+                    claim(response, format!("the response of {what}"))?;
                 }
                 if !m.succinct {
                     for (args, kind) in [(&m.inputs, "argument"), (&m.outputs, "result")] {
@@ -619,7 +635,7 @@ impl<'a> Generator<'a> {
         let default_index = if integer {
             t.fields
                 .iter()
-                .position(|f| f.value.trim() == "0")
+                .position(|f| is_zero_literal(&f.value))
                 .unwrap_or(0)
         } else {
             0
@@ -890,8 +906,11 @@ impl<'a> Generator<'a> {
             }
             if f.optional {
                 serde.push("default".to_owned());
-                let null_when_none = tag.as_ref().is_some_and(|t| !t.omitempty);
-                if !null_when_none {
+                let omit = match &tag {
+                    Some(tag) => tag.omitempty,
+                    None => self.options.omit_none,
+                };
+                if omit {
                     serde.push("skip_serializing_if = \"Option::is_none\"".to_owned());
                 }
             } else {
@@ -933,7 +952,7 @@ impl<'a> Generator<'a> {
             VarType::Enum(name) => {
                 let t = self.schema.type_by_name(name)?;
                 let integer = t.enum_type().is_some_and(CoreType::is_integer);
-                let has_zero = t.fields.iter().any(|f| f.value.trim() == "0");
+                let has_zero = t.fields.iter().any(|f| is_zero_literal(&f.value));
                 (integer && has_zero).then(|| format!("{}::serde_go::is_zero", self.cp))
             }
             VarType::Struct(_) => None,
@@ -1026,7 +1045,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The request and response type names of a method.
-    fn io_types(shared: &BTreeSet<String>, service: &Service, m: &Method) -> (String, String) {
+    fn io_types(shared: &Naming, service: &Service, m: &Method) -> (String, String) {
         let marker = marker_name(shared, service, m);
         if m.succinct {
             let input = m.inputs.first().map(|a| a.ty.to_string());
@@ -1036,7 +1055,12 @@ impl<'a> Generator<'a> {
                 output.unwrap_or_else(|| "()".to_owned()),
             )
         } else {
-            (format!("{marker}Request"), format!("{marker}Response"))
+            let (request, response) = (format!("{marker}Request"), format!("{marker}Response"));
+            if shared.types.contains(&request) || shared.types.contains(&response) {
+                (format!("{marker}Args"), format!("{marker}Return"))
+            } else {
+                (request, response)
+            }
         }
     }
 
@@ -1175,7 +1199,11 @@ impl<'a> Generator<'a> {
             }
             if a.optional {
                 serde.push("default".to_owned());
-                serde.push("skip_serializing_if = \"Option::is_none\"".to_owned());
+                // Requests leave unset optional arguments out (as TypeScript clients do; Go
+                // servers accept both); responses write `null`, as Go servers do.
+                if request || self.options.omit_none {
+                    serde.push("skip_serializing_if = \"Option::is_none\"".to_owned());
+                }
             } else if !request {
                 serde.push("default".to_owned());
                 serde.push(format!(
@@ -1463,6 +1491,16 @@ fn unique_members(members: impl Iterator<Item = (String, String)>) -> Result<(),
     Ok(())
 }
 
+/// Whether an enum value's literal (`0`, `0x00`, `0o0`, `0b0`) is zero.
+fn is_zero_literal(value: &str) -> bool {
+    let v = value.trim().replace('_', "");
+    let digits = ["0x", "0X", "0o", "0O", "0b", "0B"]
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .unwrap_or(&v);
+    !digits.is_empty() && digits.bytes().all(|b| b == b'0')
+}
+
 /// `byte` or `uint8`: a list of them is Go's `[]byte`, sent as base64.
 fn is_byte(ty: &VarType) -> bool {
     matches!(ty, VarType::Core(CoreType::Byte | CoreType::Uint8))
@@ -1504,11 +1542,19 @@ const PRELUDE_NAMES: &[&str] = &[
     "Option", "Some", "None", "Vec", "String", "Box", "Send", "Sync",
 ];
 
+/// What method items are named around: names that would clash.
+struct Naming {
+    /// Method names found in more than one generated service.
+    shared: BTreeSet<String>,
+    /// The schema's type names.
+    types: BTreeSet<String>,
+}
+
 /// The name of a method's marker type (and the stem of its request and response types): the
-/// method's name, prefixed with the service's when several services have a method of that
-/// name.
-fn marker_name(shared: &BTreeSet<String>, service: &Service, m: &Method) -> String {
-    if shared.contains(&m.name) {
+/// method's name, prefixed with the service's (`AdminGetStats`) when several services have a
+/// method of that name or a schema type has it (a `Version` method returning a `Version`).
+fn marker_name(shared: &Naming, service: &Service, m: &Method) -> String {
+    if shared.shared.contains(&m.name) || shared.types.contains(&upper_first(&m.name)) {
         format!("{}{}", service.name, upper_first(&m.name))
     } else {
         upper_first(&m.name)

@@ -208,7 +208,7 @@ pub struct Containers {
     #[serde(default, deserialize_with = "crate::rt::serde_go::null_as_default")]
     pub blobs: ::std::collections::BTreeMap<String, crate::rt::Bytes>,
     /// `tree`: `Node`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tree: Option<Node>,
     /// Go never omits a value that is not its zero value; Level has no zero.
     #[serde(default, deserialize_with = "crate::rt::serde_go::null_as_default")]
@@ -242,7 +242,7 @@ pub struct Node {
     #[serde(default, deserialize_with = "crate::rt::serde_go::null_as_default")]
     pub children: Vec<Node>,
     /// `next`: `Node`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next: Option<Box<Node>>,
 }
 

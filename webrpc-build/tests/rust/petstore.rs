@@ -181,10 +181,10 @@ pub struct Pet {
     )]
     pub status: PetStatus,
     /// `tags`: `[]string`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// `owner`: `Owner`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub owner: Option<Box<Owner>>,
     /// `attributes`: `map<string,any>`.
     #[serde(default, deserialize_with = "::webrpc_core::serde_go::null_as_default")]
@@ -213,7 +213,11 @@ pub struct Pet {
     )]
     pub nickname: String,
     /// `vaccinatedAt`: `timestamp`, optional.
-    #[serde(rename = "vaccinatedAt", default)]
+    #[serde(
+        rename = "vaccinatedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub vaccinated_at: Option<::webrpc_core::Timestamp>,
     /// `counts`: `map<Species,uint32>`.
     #[serde(default, deserialize_with = "::webrpc_core::serde_go::null_as_default")]
@@ -241,7 +245,7 @@ pub struct Owner {
     #[serde(default, deserialize_with = "::webrpc_core::serde_go::null_as_default")]
     pub pets: Vec<Pet>,
     /// `best`: `Pet`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub best: Option<Box<Pet>>,
 }
 
@@ -363,7 +367,7 @@ pub struct ListPetsResponse {
     #[serde(default, deserialize_with = "::webrpc_core::serde_go::null_as_default")]
     pub pets: Vec<Pet>,
     /// `next`: `string`, optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next: Option<String>,
 }
 
