@@ -182,6 +182,16 @@ impl Kitchen for Echoer {
         Ok(Nothing {})
     }
 
+    async fn get_every_thing_with_its_quantities_and_prices(
+        &self,
+        _ctx: Context,
+        req: GetEveryThingWithItsQuantitiesAndPricesRequest,
+    ) -> Result<GetEveryThingWithItsQuantitiesAndPricesResponse, WebrpcError> {
+        Ok(GetEveryThingWithItsQuantitiesAndPricesResponse {
+            count: u64::from(req.fresh.unwrap_or(false)),
+        })
+    }
+
     async fn r#type(&self, _ctx: Context, req: TypeRequest) -> Result<TypeResponse, WebrpcError> {
         Ok(TypeResponse {
             r#loop: vec![req.r#type, format!("{:?}", req.r#match)],
@@ -234,4 +244,16 @@ async fn keyword_names_keep_their_json_names() {
     );
     let out = client().r#type(Context::new(), req).await.unwrap();
     assert_eq!(out.r#loop, ["t", "Some(true)"]);
+}
+
+#[tokio::test]
+async fn long_method_names_work_too() {
+    let out = client()
+        .get_every_thing_with_its_quantities_and_prices(
+            Context::new(),
+            GetEveryThingWithItsQuantitiesAndPricesRequest { fresh: Some(true) },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.count, 1);
 }

@@ -1333,13 +1333,11 @@ impl<'a> Generator<'a> {
                 self.w.blank();
             }
             self.trait_fn_signature(1, service, m, true);
-            self.w.line(
-                2,
-                &format!(
-                    "self.caller.call::<{}>(ctx, request)",
-                    marker_name(&self.shared, service, m)
-                ),
+            let call = format!(
+                ".call::<{}>(ctx, request)",
+                marker_name(&self.shared, service, m)
             );
+            self.w.chain(2, "self.caller", &[call], "");
             self.w.line(1, "}");
         }
         self.w.line(0, "}");
@@ -1392,9 +1390,10 @@ impl<'a> Generator<'a> {
                 indent + 1,
                 "let service = ::std::sync::Arc::clone(&service);",
             );
-            w.line(
+            w.async_block(
                 indent + 1,
-                &format!("async move {{ service.{fn_name}(ctx, request).await }}"),
+                "service",
+                &[format!(".{fn_name}(ctx, request)"), ".await".to_owned()],
             );
             w.line(indent, "})");
             if !last {
@@ -1465,7 +1464,7 @@ impl<'a> Generator<'a> {
         );
         for m in methods {
             let marker = marker_name(&self.shared, service, m);
-            w.line(1, &format!("visitor.visit::<{marker}>();"));
+            w.chain(1, "visitor", &[format!(".visit::<{marker}>()")], ";");
         }
         w.line(0, "}");
     }

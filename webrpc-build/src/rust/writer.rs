@@ -14,6 +14,8 @@ const ATTR_ARGS_WIDTH: usize = 70;
 const CALL_ARGS_WIDTH: usize = 60;
 /// rustfmt's `array_width`.
 const ARRAY_WIDTH: usize = 60;
+/// rustfmt's `chain_width`.
+const CHAIN_WIDTH: usize = 60;
 
 /// The generated text, built line by line.
 #[derive(Debug, Default)]
@@ -147,6 +149,34 @@ impl Writer {
             self.line(indent + 1, &format!("{arg},"));
         }
         self.line(indent, &format!("){tail}"));
+    }
+
+    /// A method chain `{root}.a().b(){suffix}`: on one line when it takes at most 60 columns
+    /// (and fits), else one `.call` per line below the root.
+    pub(crate) fn chain(&mut self, indent: usize, root: &str, calls: &[String], suffix: &str) {
+        let chain = format!("{root}{}", calls.concat());
+        if chain.len() <= CHAIN_WIDTH && indent * 4 + chain.len() + suffix.len() <= MAX_WIDTH {
+            self.line(indent, &format!("{chain}{suffix}"));
+            return;
+        }
+        self.line(indent, root);
+        for (i, call) in calls.iter().enumerate() {
+            let end = if i + 1 == calls.len() { suffix } else { "" };
+            self.line(indent + 1, &format!("{call}{end}"));
+        }
+    }
+
+    /// `async move { chain }`: on one line when it fits, else as a block around the chain.
+    pub(crate) fn async_block(&mut self, indent: usize, root: &str, calls: &[String]) {
+        let chain = format!("{root}{}", calls.concat());
+        let one_line = format!("async move {{ {chain} }}");
+        if chain.len() <= CHAIN_WIDTH && indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, "async move {");
+        self.chain(indent + 1, root, calls, "");
+        self.line(indent, "}");
     }
 
     /// `{head}[elements]{tail}` as an array expression.
