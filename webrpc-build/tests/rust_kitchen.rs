@@ -108,6 +108,7 @@ fn containers_nest_and_key_maps_as_go_does() {
         blobs: [("b".to_owned(), Bytes::from(&b"\x00\xff"[..]))]
             .into_iter()
             .collect(),
+        counts_by_category_name: [("c".to_owned(), [("n".to_owned(), 1)].into())].into(),
         tree: None,
         level: Level::Low,
         count: 0,
@@ -117,6 +118,7 @@ fn containers_nest_and_key_maps_as_go_does() {
     assert_eq!(value["byId"]["-3"]["at"], json!("0001-01-01T00:00:00Z"));
     assert_eq!(value["nested"], json!({"outer": {"inner": true}}));
     assert_eq!(value["blobs"], json!({"b": "AP8="}));
+    assert_eq!(value["countsByCategoryName"], json!({"c": {"n": 1}}));
     // omitempty: a zero count is left out; Level has no zero value, so it always stays.
     assert!(value.get("count").is_none());
     assert_eq!(value["level"], json!("LOW"));

@@ -103,11 +103,19 @@ impl Writer {
     }
 
     /// `{prefix}{ty}{suffix}` where `ty` is a type: on one line when it fits, else with the
-    /// outermost generic arguments one per line (and so on inwards), as rustfmt breaks types.
+    /// type alone on the next line when it fits there, else with the outermost generic
+    /// arguments one per line (and so on inwards), as rustfmt breaks types.
     pub(crate) fn typed(&mut self, indent: usize, prefix: &str, ty: &str, suffix: &str) {
         let one_line = format!("{prefix}{ty}{suffix}");
         if indent * 4 + one_line.len() <= MAX_WIDTH {
             self.line(indent, &one_line);
+            return;
+        }
+        // rustfmt first moves the whole type to the next line, if it fits there.
+        let next_line = format!("{ty}{suffix}");
+        if !prefix.trim().is_empty() && (indent + 1) * 4 + next_line.len() <= MAX_WIDTH {
+            self.line(indent, prefix.trim_end());
+            self.line(indent + 1, &next_line);
             return;
         }
         let Some((head, args)) = split_generics(ty) else {
