@@ -570,15 +570,29 @@ impl<'a> Generator<'a> {
                     .to_owned(),
             ],
         );
-        self.w.call(
-            0,
-            &format!(
-                "pub const WEBRPC_HEADER: &str = {}::webrpc_header!",
-                self.cp
-            ),
-            &[string_literal(&schema.name), string_literal(&version)],
-            ";",
+        let header_call = format!(
+            "{}::webrpc_header!({}, {});",
+            self.cp,
+            string_literal(&schema.name),
+            string_literal(&version)
         );
+        if "pub const WEBRPC_HEADER: &str = ".len() + header_call.len() <= 100 {
+            self.w
+                .line(0, &format!("pub const WEBRPC_HEADER: &str = {header_call}"));
+        } else if 4 + header_call.len() <= 100 {
+            self.w.line(0, "pub const WEBRPC_HEADER: &str =");
+            self.w.line(1, &header_call);
+        } else {
+            self.w.call(
+                0,
+                &format!(
+                    "pub const WEBRPC_HEADER: &str = {}::webrpc_header!",
+                    self.cp
+                ),
+                &[string_literal(&schema.name), string_literal(&version)],
+                ";",
+            );
+        }
         self.w.blank();
         self.w.doc(
             0,
@@ -744,10 +758,7 @@ impl<'a> Generator<'a> {
         w.line(1, "pub const fn name(self) -> &'static str {");
         w.line(2, "match self {");
         for (variant, wire, _) in rows {
-            w.line(
-                3,
-                &format!("{name}::{variant} => {},", string_literal(wire)),
-            );
+            w.arm(3, &format!("{name}::{variant}"), &string_literal(wire));
         }
         w.line(2, "}");
         w.line(1, "}");
@@ -756,9 +767,10 @@ impl<'a> Generator<'a> {
         w.line(1, "pub fn from_name(name: &str) -> Option<Self> {");
         w.line(2, "match name {");
         for (variant, wire, _) in rows {
-            w.line(
+            w.arm(
                 3,
-                &format!("{} => Some({name}::{variant}),", string_literal(wire)),
+                &string_literal(wire),
+                &format!("Some({name}::{variant})"),
             );
         }
         w.line(3, "_ => None,");
@@ -773,7 +785,7 @@ impl<'a> Generator<'a> {
             w.line(1, &format!("pub const fn value(self) -> {repr} {{"));
             w.line(2, "match self {");
             for (variant, _, value) in rows {
-                w.line(3, &format!("{name}::{variant} => {value},"));
+                w.arm(3, &format!("{name}::{variant}"), value);
             }
             w.line(2, "}");
             w.line(1, "}");
@@ -785,7 +797,7 @@ impl<'a> Generator<'a> {
             );
             w.line(2, "match value {");
             for (variant, _, value) in rows {
-                w.line(3, &format!("{value} => Some({name}::{variant}),"));
+                w.arm(3, value, &format!("Some({name}::{variant})"));
             }
             w.line(3, "_ => None,");
             w.line(2, "}");
@@ -1115,17 +1127,13 @@ impl<'a> Generator<'a> {
         }
         self.w
             .line(0, &format!("impl {cp}::Method for {marker} {{"));
-        self.w.line(
+        self.w.assign(
             1,
-            &format!(
-                "const SERVICE: &'static str = {};",
-                string_literal(&service.name)
-            ),
+            "const SERVICE: &'static str =",
+            &string_literal(&service.name),
         );
-        self.w.line(
-            1,
-            &format!("const NAME: &'static str = {};", string_literal(&m.name)),
-        );
+        self.w
+            .assign(1, "const NAME: &'static str =", &string_literal(&m.name));
         self.w.line(1, "const SCHEMA: &'static str = SCHEMA_NAME;");
         self.w
             .line(1, "const SCHEMA_VERSION: &'static str = SCHEMA_VERSION;");
@@ -1229,7 +1237,7 @@ impl<'a> Generator<'a> {
         let cp = self.cp.clone();
         let (request, response) = Self::io_types(&self.shared, service, m);
         let fn_name = ident(&snake_case(&m.name)).unwrap_or_default();
-        self.w.signature(
+        self.w.fn_signature(
             indent,
             &format!("fn {fn_name}"),
             &[
@@ -1237,10 +1245,8 @@ impl<'a> Generator<'a> {
                 format!("ctx: {cp}::Context"),
                 format!("request: {request}"),
             ],
-            &format!(
-                " -> impl {cp}::CallFuture<{response}>{}",
-                if body { " {" } else { ";" }
-            ),
+            &format!("impl {cp}::CallFuture<{response}>"),
+            body,
         );
     }
 
@@ -1455,12 +1461,14 @@ impl<'a> Generator<'a> {
         } else {
             "visitor"
         };
-        w.line(
+        w.signature(
             0,
             &format!(
-                "pub fn for_each_{}_method<V: {cp}::MethodVisitor>({visitor}: &mut V) {{",
+                "pub fn for_each_{}_method<V: {cp}::MethodVisitor>",
                 snake_case(name)
             ),
+            &[format!("{visitor}: &mut V")],
+            " {",
         );
         for m in methods {
             let marker = marker_name(&self.shared, service, m);

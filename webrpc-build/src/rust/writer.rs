@@ -86,7 +86,7 @@ impl Writer {
         let one_line = format!("#[{name}({args})]");
         let is_derive = name == "derive";
         let fits = indent * 4 + one_line.len() <= MAX_WIDTH;
-        if fits && (is_derive || args.len() <= ATTR_ARGS_WIDTH) {
+        if fits && (is_derive || items.len() == 1 || args.len() <= ATTR_ARGS_WIDTH) {
             self.line(indent, &one_line);
             return;
         }
@@ -144,6 +144,44 @@ impl Writer {
         self.line(indent, &format!("){tail}"));
     }
 
+    /// `{head}(params) -> {ret}` then `;` (a declaration) or ` {` (a body follows), broken as
+    /// rustfmt breaks them: parameters one per line, then the `{` on its own line, then the
+    /// return type's generic arguments.
+    pub(crate) fn fn_signature(
+        &mut self,
+        indent: usize,
+        head: &str,
+        params: &[String],
+        ret: &str,
+        body: bool,
+    ) {
+        let end = if body { " {" } else { ";" };
+        let one_line = format!("{head}({}) -> {ret}{end}", params.join(", "));
+        if indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+            return;
+        }
+        self.line(indent, &format!("{head}("));
+        for param in params {
+            self.line(indent + 1, &format!("{param},"));
+        }
+        let closing = format!(") -> {ret}");
+        if indent * 4 + closing.len() + end.len() <= MAX_WIDTH {
+            self.line(indent, &format!("{closing}{end}"));
+        } else if body && indent * 4 + closing.len() <= MAX_WIDTH {
+            self.line(indent, &closing);
+            self.line(indent, "{");
+        } else if let Some((ret_head, args)) = split_generics(ret) {
+            self.line(indent, &format!(") -> {ret_head}<"));
+            for arg in args {
+                self.typed(indent + 1, "", arg, ",");
+            }
+            self.line(indent, &format!(">{end}"));
+        } else {
+            self.line(indent, &format!("{closing}{end}"));
+        }
+    }
+
     /// `{head}(args){tail}` as a call expression.
     pub(crate) fn call(&mut self, indent: usize, head: &str, args: &[String], tail: &str) {
         let joined = args.join(", ");
@@ -160,10 +198,12 @@ impl Writer {
     }
 
     /// A method chain `{root}.a().b(){suffix}`: on one line when it takes at most 60 columns
-    /// (and fits), else one `.call` per line below the root.
+    /// (a single call on a plain name, whatever its width) and fits, else one `.call` per line
+    /// below the root.
     pub(crate) fn chain(&mut self, indent: usize, root: &str, calls: &[String], suffix: &str) {
         let chain = format!("{root}{}", calls.concat());
-        if chain.len() <= CHAIN_WIDTH && indent * 4 + chain.len() + suffix.len() <= MAX_WIDTH {
+        let short = chain.len() <= CHAIN_WIDTH || (calls.len() == 1 && !root.contains('.'));
+        if short && indent * 4 + chain.len() + suffix.len() <= MAX_WIDTH {
             self.line(indent, &format!("{chain}{suffix}"));
             return;
         }
@@ -171,6 +211,29 @@ impl Writer {
         for (i, call) in calls.iter().enumerate() {
             let end = if i + 1 == calls.len() { suffix } else { "" };
             self.line(indent + 1, &format!("{call}{end}"));
+        }
+    }
+
+    /// A match arm `{pattern} => {value},`, or `{pattern} => {` block `}` when too wide.
+    pub(crate) fn arm(&mut self, indent: usize, pattern: &str, value: &str) {
+        let one_line = format!("{pattern} => {value},");
+        if indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+        } else {
+            self.line(indent, &format!("{pattern} => {{"));
+            self.line(indent + 1, value);
+            self.line(indent, "}");
+        }
+    }
+
+    /// `{left} {value};`, or the value on the next line when too wide.
+    pub(crate) fn assign(&mut self, indent: usize, left: &str, value: &str) {
+        let one_line = format!("{left} {value};");
+        if indent * 4 + one_line.len() <= MAX_WIDTH {
+            self.line(indent, &one_line);
+        } else {
+            self.line(indent, left);
+            self.line(indent + 1, &format!("{value};"));
         }
     }
 
