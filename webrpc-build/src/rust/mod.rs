@@ -576,7 +576,19 @@ impl<'a> Generator<'a> {
             string_literal(&schema.name),
             string_literal(&version)
         );
-        if "pub const WEBRPC_HEADER: &str = ".len() + header_call.len() <= 100 {
+        // rustfmt's fn_call_width: arguments wider than 60 columns go one per line.
+        let args_width = string_literal(&schema.name).len() + 2 + string_literal(&version).len();
+        if args_width > 60 {
+            self.w.call(
+                0,
+                &format!(
+                    "pub const WEBRPC_HEADER: &str = {}::webrpc_header!",
+                    self.cp
+                ),
+                &[string_literal(&schema.name), string_literal(&version)],
+                ";",
+            );
+        } else if "pub const WEBRPC_HEADER: &str = ".len() + header_call.len() <= 100 {
             self.w
                 .line(0, &format!("pub const WEBRPC_HEADER: &str = {header_call}"));
         } else if 4 + header_call.len() <= 100 {
