@@ -47,10 +47,10 @@
 //!
 //! **Methods.** Per method: a unit marker type implementing `Method` (named after the method,
 //! or `{Service}{Method}` when several services have a method of that name or a schema type
-//! has it), a `{Method}Request`
-//! with one field per argument (a required argument is plain and must be present: the
-//! server answers `WebrpcBadRequest` naming it; an optional one is an `Option` left out when
-//! `None`, as TypeScript clients send it), and a `{Method}Response` with one field per result
+//! has it), a `{Method}Request` with one field per argument (a required argument is plain and
+//! must be present: the server answers `WebrpcBadRequest` naming it; an optional one is an
+//! `Option` left out when `None`, as TypeScript clients send it), and a `{Method}Response`
+//! with one field per result
 //! (missing or `null` results decode as zero values, as Go servers send `null` for empty
 //! lists; an unset optional result is written as `null`, as Go servers write it). When a
 //! schema struct is already named `{Method}Request` or `{Method}Response`, the method's are
@@ -63,6 +63,31 @@
 //! `{Service}Client<C: Caller>` implementing it, `mount_{service}` adding an implementation to
 //! any `Routes`, the method table `{SERVICE}_SERVICE: ServiceInfo`, and
 //! `for_each_{service}_method` calling a `MethodVisitor` with every method type.
+//!
+//! **Options** ([`Options`]): client side only or server side only, a subset of services,
+//! methods left out by annotation (`@deprecated`, `@internal`, `@auth:"key"`), the crate
+//! path, the error enum's name, and [`Options::omit_none`].
+//!
+//! # What differs from gen-golang, and why
+//!
+//! - Structs are values, not pointers: a non-optional struct field is a `T` (Go: `*T`), so a
+//!   `null` from Go decodes as `T::default()`, and Rust always writes the object. Optional
+//!   fields are the `Option`s.
+//! - Unset optional *arguments* are left out of requests (gen-golang's client sends `null`,
+//!   gen-typescript's leaves them out); every webrpc server accepts both.
+//! - A string enum's unknown value decodes as the zero value (Go keeps the text): a Rust enum
+//!   has no room for it.
+//! - `stream` methods are refused with an error naming the method, until webrpc-rs streams.
+//! - Go-specific meta (`go.field.name`, `go.field.type`, `go.tag.db`, …) has no Rust meaning
+//!   and is ignored; `go.tag.json` is honoured as the JSON name and `omitempty`.
+//! - Names Rust cannot hold are errors, not silent renames: two fields whose snake_case names
+//!   collide, type names that shadow the prelude (`Box`, `String`, …), `self`.
+//! - A schema read from webrpc-gen's JSON has no comments on enum types (the JSON form does
+//!   not carry them), so those enums get a generic doc comment.
+//!
+//! The layout is rustfmt's for the names real schemas use (checked for field names up to 70
+//! characters and method names up to 40); past that the code is still valid, though rustfmt
+//! would lay a few lines out differently.
 
 mod names;
 mod writer;
