@@ -278,7 +278,8 @@ fn check_type(ti: usize, ty: &Type) -> Result<(), CheckError> {
                     ),
                 );
             }
-            let mut values: HashMap<&str, usize> = HashMap::new();
+            // Keyed by the number for integer enums, so that `16` and `0x10` collide.
+            let mut values: HashMap<EnumKey<'_>, usize> = HashMap::new();
             for (fi, field) in ty.fields.iter().enumerate() {
                 let at = TypeRef::Field(ti, fi);
                 if field.value.is_empty() {
@@ -296,23 +297,36 @@ fn check_type(ti: usize, ty: &Type) -> Result<(), CheckError> {
                         ),
                     );
                 }
-                if base.is_integer() && !integer_fits(&field.value, base) {
-                    return fail(
-                        at,
-                        format!(
-                            "enum '{}' value '{}' = {} is not a {base}",
-                            ty.name, field.name, field.value
-                        ),
-                    );
-                }
-                if let Some(first) = values.insert(field.value.as_str(), fi) {
-                    return fail(
-                        at,
+                let key = if base.is_integer() {
+                    match enum_integer(&field.value, base) {
+                        Ok(n) => EnumKey::Number(n),
+                        Err(why) => {
+                            return fail(
+                                at,
+                                format!(
+                                    "enum '{}' value '{}' = {} {why}",
+                                    ty.name, field.name, field.value
+                                ),
+                            )
+                        }
+                    }
+                } else {
+                    EnumKey::Text(field.value.as_str())
+                };
+                if let Some(first) = values.insert(key, fi) {
+                    let first = &ty.fields[first];
+                    let message = if first.value == field.value {
                         format!(
                             "enum '{}' values '{}' and '{}' have the same value {}",
-                            ty.name, ty.fields[first].name, field.name, field.value
-                        ),
-                    );
+                            ty.name, first.name, field.name, field.value
+                        )
+                    } else {
+                        format!(
+                            "enum '{}' values '{}' = {} and '{}' = {} are the same number",
+                            ty.name, first.name, first.value, field.name, field.value
+                        )
+                    };
+                    return fail(at, message);
                 }
             }
         }
@@ -408,10 +422,49 @@ fn starts_with_upper(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
-fn integer_fits(value: &str, ty: CoreType) -> bool {
-    let Ok(n) = value.parse::<i128>() else {
-        return false;
+/// What tells two values of an enum apart: the number of an integer enum's value (however
+/// it is written), the text of a string enum's.
+#[derive(PartialEq, Eq, Hash)]
+enum EnumKey<'a> {
+    Number(i128),
+    Text(&'a str),
+}
+
+/// The number an integer enum's value stands for, or why it is none of `ty`.
+///
+/// webrpc keeps the value as written (its JSON says `"value": "0x10"`) and gen-golang and
+/// gen-typescript print it as written, so a value is accepted when it is an integer literal
+/// Go and TypeScript both read as the same number: decimal, or `0x`/`0o`/`0b` followed by
+/// digits of that base, either after an optional `-`. A decimal with a leading zero is
+/// refused: Go reads `010` as octal 8, TypeScript refuses it. So are `_` separators, which
+/// the two languages allow in different places.
+fn enum_integer(value: &str, ty: CoreType) -> Result<i128, String> {
+    let (negative, unsigned) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
     };
+    let prefix = unsigned.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match prefix.as_deref() {
+        Some("0x") => (16, &unsigned[2..]),
+        Some("0o") => (8, &unsigned[2..]),
+        Some("0b") => (2, &unsigned[2..]),
+        _ => (10, unsigned),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(
+            "is not an integer: write it in decimal or with a 0x, 0o or 0b prefix".to_string(),
+        );
+    }
+    if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
+        let decimal = match digits.trim_start_matches('0') {
+            "" => "0",
+            rest => rest,
+        };
+        return Err(format!(
+            "has a leading 0, which Go reads as octal and TypeScript refuses: \
+             write {decimal} or an 0o-prefixed octal"
+        ));
+    }
     let (min, max): (i128, i128) = match ty {
         CoreType::Uint8 => (0, u8::MAX.into()),
         CoreType::Uint16 => (0, u16::MAX.into()),
@@ -421,9 +474,18 @@ fn integer_fits(value: &str, ty: CoreType) -> bool {
         CoreType::Int16 => (i16::MIN.into(), i16::MAX.into()),
         CoreType::Int32 => (i32::MIN.into(), i32::MAX.into()),
         CoreType::Int | CoreType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-        _ => return false,
+        _ => return Err(format!("is not a {ty}")),
     };
-    (min..=max).contains(&n)
+    // Overflowing u128 means far outside every range; the digits were checked above, so
+    // overflow is the only way this parse can fail.
+    let magnitude = u128::from_str_radix(digits, radix)
+        .ok()
+        .and_then(|m| i128::try_from(m).ok());
+    let n = magnitude.map(|m| if negative { -m } else { m });
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("is out of range for {ty} ({min} to {max})")),
+    }
 }
 
 /// Names the item `at` refers to, for messages about a schema without source positions

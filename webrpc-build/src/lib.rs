@@ -18,6 +18,9 @@
 //!   statuses, …).
 //! - [`Error`]: what went wrong and where.
 //!
+//! The crate's README lists the RIDL constructs supported (all of webrpc v0.31's) and the few
+//! points where the JSON may differ from webrpc-gen's, and why.
+//!
 //! ## Example
 //!
 //! ```
@@ -67,7 +70,6 @@ mod json;
 mod ridl;
 pub mod rust;
 pub mod schema;
-mod sha1;
 
 pub use builder::{compile, BuildError, Builder};
 pub use error::{Diagnostic, Error, Location};

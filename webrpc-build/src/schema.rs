@@ -825,7 +825,7 @@ impl Schema {
     /// webrpc's schema hash: the hex SHA-1 of [`Schema::to_json`]. webrpc-gen puts it in the
     /// `Webrpc` header (`name@v0.0.0-<hash>`) when the schema has no version.
     pub fn schema_hash(&self) -> String {
-        crate::sha1::hex_digest(self.to_json().as_bytes())
+        sha1_smol::Sha1::from(self.to_json()).digest().to_string()
     }
 
     /// Resolves every named type in the schema (struct or enum), failing on the first

@@ -90,7 +90,47 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "enum_bad_value",
         "webrpc = v1\nenum Kind: uint8\n  - A = 300\n",
-        "schema.ridl:3:5: enum 'Kind' value 'A' = 300 is not a uint8\n 3 |   - A = 300\n   |     ^",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 300 is out of range for uint8 (0 to 255)\n 3 |   - A = 300\n   |     ^",
+    ),
+    (
+        "enum_hex_out_of_range",
+        "webrpc = v1\nenum Kind: uint8\n  - A = 0x100\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0x100 is out of range for uint8 (0 to 255)\n 3 |   - A = 0x100\n   |     ^",
+    ),
+    (
+        "enum_negative_hex_in_unsigned",
+        "webrpc = v1\nenum Kind: uint16\n  - A = -0x1\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = -0x1 is out of range for uint16 (0 to 65535)\n 3 |   - A = -0x1\n   |     ^",
+    ),
+    (
+        "enum_negative_hex_below_int8",
+        "webrpc = v1\nenum Kind: int8\n  - A = -0x81\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = -0x81 is out of range for int8 (-128 to 127)\n 3 |   - A = -0x81\n   |     ^",
+    ),
+    (
+        "enum_hex_bad_digit",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 0x1g\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0x1g is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 0x1g\n   |     ^",
+    ),
+    (
+        "enum_prefix_without_digits",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 0b\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 0b is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 0b\n   |     ^",
+    ),
+    (
+        "enum_digit_separator",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 1_000\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 1_000 is not an integer: write it in decimal or with a 0x, 0o or 0b prefix\n 3 |   - A = 1_000\n   |     ^",
+    ),
+    (
+        "enum_leading_zero_decimal",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 010\n",
+        "schema.ridl:3:5: enum 'Kind' value 'A' = 010 has a leading 0, which Go reads as octal and TypeScript refuses: write 10 or an 0o-prefixed octal\n 3 |   - A = 010\n   |     ^",
+    ),
+    (
+        "enum_hex_and_decimal_same_number",
+        "webrpc = v1\nenum Kind: uint32\n  - A = 16\n  - B = 0x10\n",
+        "schema.ridl:4:5: enum 'Kind' values 'A' = 16 and 'B' = 0x10 are the same number\n 4 |   - B = 0x10\n   |     ^",
     ),
     (
         "map_key_struct",

@@ -137,6 +137,8 @@ fn schema_hash_is_the_sha1_of_the_json() {
             .schema_hash(),
         hash
     );
+    // The SHA-1 of the expected JSON file, as `sha1sum tests/schemas/petstore.json` prints it.
+    assert_eq!(hash, "7454f70407e11c8d28be884790fda2f4e0e52ed1");
     let other = parse_str("webrpc = v1\nname = x\n", "x.ridl").unwrap();
     assert_ne!(other.schema_hash(), hash);
     // sha1 of `{"webrpc": "v1", "name": "x", "version": "", "types": [], …}` as printed.
@@ -170,4 +172,32 @@ fn a_json_schema_is_recognised_by_content_whatever_its_name() {
     let parsed = load(&file).unwrap();
     assert_eq!(parsed.schema.to_json(), expected("petstore.json"));
     assert_eq!(parsed.files, [file]);
+}
+
+#[test]
+fn base_prefixed_enum_values_print_as_written() {
+    // webrpc keeps an enum value's text (gen-golang prints `Source = 0x10`); only the range
+    // is checked here, against the enum's type.
+    let src = "webrpc = v1\nname = e\nversion = v1\n\nenum Source: uint8\n  - UNKNOWN = 0x00\n  - FETCHER = 0X10\n  - OCTAL = 0o21\n  - BINARY = 0b10010\n  - TOP = 0xff\n\nenum Delta: int16\n  - DOWN = -0x8000\n  - UP = 0x7fff\n";
+    let schema = parse_str(src, "e.ridl").unwrap();
+    let values = |name: &str| -> Vec<String> {
+        let ty = schema.type_by_name(name).unwrap();
+        ty.fields.iter().map(|f| f.value.clone()).collect()
+    };
+    assert_eq!(
+        values("Source"),
+        ["0x00", "0X10", "0o21", "0b10010", "0xff"]
+    );
+    assert_eq!(values("Delta"), ["-0x8000", "0x7fff"]);
+    let json = schema.to_json();
+    assert!(json.contains("\"name\": \"FETCHER\",\n     \"value\": \"0X10\"\n"));
+    assert!(json.contains("\"name\": \"DOWN\",\n     \"value\": \"-0x8000\"\n"));
+    // The JSON form reads back with the values untouched, and is checked the same way.
+    assert_eq!(Schema::from_json(&json).unwrap(), schema);
+    let too_big = json.replace("\"0xff\"", "\"0x100\"");
+    let err = Schema::from_json(&too_big).unwrap_err().to_string();
+    assert!(
+        err.contains("enum 'Source' value 'TOP' = 0x100 is out of range for uint8 (0 to 255)"),
+        "{err}"
+    );
 }
