@@ -223,6 +223,59 @@ fn unset_optional_fields_are_null_as_in_go_unless_omitted() {
 }
 
 #[test]
+fn a_go_value_type_makes_an_optional_field_a_plain_value() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Asset\n  - url?: string\n    + go.field.type = string\n  - size?: uint32\n    + go.field.type = uint32\n    + go.tag.json = size,omitempty\n  - token?: string\n    + go.field.type = *prototyp.BigInt\n  - payload: []byte\n    + go.field.type = json.RawMessage\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let code = generate(&schema, &Options::new()).unwrap();
+    let zero = "default, deserialize_with = \"::webrpc_core::serde_go::null_as_default\"";
+    // Go's `string`: never null, "" when unset.
+    assert!(
+        code.contains(&format!("    #[serde({zero})]\n    pub url: String,")),
+        "{code}"
+    );
+    // Go's `uint32` with omitempty: left out when 0.
+    assert!(code.contains(
+        "skip_serializing_if = \"::webrpc_core::serde_go::is_zero\"\n    )]\n    pub size: u32,"
+    ));
+    // A Go pointer stays an Option.
+    assert!(code.contains("    #[serde(default)]\n    pub token: Option<String>,"));
+    // json.RawMessage is raw JSON, not base64.
+    assert!(code.contains("    pub payload: ::webrpc_core::types::Value,"));
+}
+
+#[test]
+fn optional_lists_and_maps_are_plain_as_in_go() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - tags?: []string\n  - props?: map<string,any>\n  - note?: string\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let code = generate(&schema, &Options::new()).unwrap();
+    assert!(code.contains("    pub tags: Vec<String>,"));
+    assert!(code.contains(
+        "    pub props: ::webrpc_core::types::Map<String, ::webrpc_core::types::Value>,"
+    ));
+    assert!(code.contains("    pub note: Option<String>,"));
+}
+
+#[test]
+fn a_required_struct_field_with_omitempty_is_an_option_as_gos_pointer() {
+    let schema = parse_str(
+        "webrpc = v1\nname = s\nversion = v1\nstruct Meta\n  - name: string\nstruct Item\n  - meta: Meta\n    + go.tag.json = meta,omitempty\n  - other: Meta\n",
+        "s.ridl",
+    )
+    .unwrap();
+    let code = generate(&schema, &Options::new()).unwrap();
+    assert!(code.contains(
+        "    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub meta: Option<Meta>,"
+    ));
+    assert!(code.contains("    pub other: Meta,"));
+}
+
+#[test]
 fn fields_with_the_same_rust_name_are_refused() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nstruct Item\n  - fooBar: uint64\n  - foo_bar: string\n",

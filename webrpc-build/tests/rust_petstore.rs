@@ -34,7 +34,7 @@ fn sample_pet() -> Pet {
         name: "Rex".into(),
         species: Species::Dog,
         status: PetStatus::Sold,
-        tags: Some(vec!["good".into()]),
+        tags: vec!["good".into()],
         owner: None,
         attributes: json!({"color": "brown"}).as_object().unwrap().clone(),
         born_at: "2024-05-01T12:00:00Z".parse().unwrap(),

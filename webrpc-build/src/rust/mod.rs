@@ -29,10 +29,17 @@
 //! value (`#[serde(default, deserialize_with = null_as_default)]`); it is always written,
 //! unless its `go.tag.json` says `omitempty`, which leaves out what Go leaves out (0, false,
 //! "", an empty list or map, a null `any`, the zero value of an enum that has one; Go never
-//! omits a struct, a timestamp or a bigint). An optional field (`name?: T`) is an `Option<T>`;
-//! `None` is written as `null`, as gen-golang's nil pointer is, unless `go.tag.json` says
+//! omits a struct, a timestamp or a bigint). An optional field (`name?: T`) is an `Option<T>`
+//! exactly where gen-golang's Go field is a pointer (scalars, enums, structs, `any`); optional
+//! lists and maps are plain `Vec`s and maps, as they are plain slices and maps in Go; and a
+//! required struct field whose `go.tag.json` says `omitempty` is an `Option` too (Go's
+//! pointer, left out when nil). `None`
+//! is written as `null`, as gen-golang's nil pointer is, unless `go.tag.json` says
 //! `omitempty` (then it is left out). [`Options::omit_none`] leaves every `None` out instead.
-//! Missing and `null` both decode as `None`.
+//! Missing and `null` both decode as `None`. Where `+ go.field.type` gives an optional field
+//! a Go value type (`name?: string` with `+ go.field.type = string`: optional for TypeScript,
+//! a plain `string` in Go), the field is a plain value, as on the wire of Go peers; with
+//! `+ go.field.type = json.RawMessage` it is raw JSON (`types::Value`).
 //!
 //! **Enums** are sent by name, integer and string enums alike (as gen-golang does). A name
 //! the generated code does not know (a newer peer's) decodes as the enum's zero value (its
@@ -78,8 +85,9 @@
 //! - A string enum's unknown value decodes as the zero value (Go keeps the text): a Rust enum
 //!   has no room for it.
 //! - `stream` methods are refused with an error naming the method, until webrpc-rs streams.
-//! - Go-specific meta (`go.field.name`, `go.field.type`, `go.tag.db`, …) has no Rust meaning
-//!   and is ignored; `go.tag.json` is honoured as the JSON name and `omitempty`.
+//! - Go-specific meta (`go.field.name`, `go.tag.db`, `go.type.import`, …) has no Rust
+//!   meaning and is ignored; `go.tag.json` is honoured as the JSON name and `omitempty`, and
+//!   `go.field.type` for what it changes on the wire (a value type never `null`, raw JSON).
 //! - Names Rust cannot hold are errors, not silent renames: two fields whose snake_case names
 //!   collide, type names that shadow the prelude (`Box`, `String`, …), `self`.
 //! - A schema read from webrpc-gen's JSON has no comments on enum types (the JSON form does
@@ -368,8 +376,8 @@ impl<'a> Generator<'a> {
                     hash: true,
                 };
                 for f in &t.fields {
-                    if let Some(ty) = &f.ty {
-                        let fd = self.derivable_of(ty);
+                    if let Some((ty, _)) = field_shape(f) {
+                        let fd = self.derivable_of(&ty);
                         d.eq &= fd.eq;
                         d.hash &= fd.hash;
                     }
@@ -927,7 +935,11 @@ impl<'a> Generator<'a> {
     }
 
     fn struct_field(&mut self, t: &Type, f: &Field) {
-        let Some(ty) = &f.ty else { return };
+        let Some((effective, optional)) = field_shape(f) else {
+            return;
+        };
+        let ty = &effective;
+        let schema_ty = f.ty.as_ref().unwrap_or(ty);
         let rust_name = ident(&snake_case(&f.name)).unwrap_or_default();
         let tag = GoJsonTag::of(f);
         let json_name = tag
@@ -941,7 +953,7 @@ impl<'a> Generator<'a> {
         let mut doc = doc_lines(&f.comments);
         if doc.is_empty() {
             doc.push(format!(
-                "`{json_name}`: `{ty}`{}.",
+                "`{json_name}`: `{schema_ty}`{}.",
                 if f.optional { ", optional" } else { "" }
             ));
         }
@@ -953,7 +965,7 @@ impl<'a> Generator<'a> {
             if rust_name.trim_start_matches("r#") != json_name {
                 serde.push(format!("rename = {}", string_literal(&json_name)));
             }
-            if f.optional {
+            if optional {
                 serde.push("default".to_owned());
                 let omit = match &tag {
                     Some(tag) => tag.omitempty,
@@ -976,7 +988,7 @@ impl<'a> Generator<'a> {
             }
         }
         self.w.attr(1, "serde", &serde);
-        let rust_ty = if f.optional {
+        let rust_ty = if optional {
             format!("Option<{rust_ty}>")
         } else {
             rust_ty
@@ -1533,6 +1545,40 @@ fn unique_members(members: impl Iterator<Item = (String, String)>) -> Result<(),
         seen.insert(rust, what);
     }
     Ok(())
+}
+
+/// A struct field's type and optionality as Go's generated code has them, which is what the
+/// wire carries: an optional field is an `Option` where gen-golang's field is a pointer
+/// (optional scalars, enums, structs, `any`); optional lists and maps are plain, as in Go;
+/// `+ go.field.type` naming a Go value type (`string`, `time.Time`, `prototyp.Hash`…) makes an
+/// optional field a plain value (Go never writes `null` for it, and writes its zero value when
+/// unset); `json.RawMessage` makes it raw JSON (`any`). `None` for an enum value.
+fn field_shape(f: &Field) -> Option<(VarType, bool)> {
+    let ty = f.ty.clone()?;
+    let go_type = match f.meta("go.field.type") {
+        Some(serde_json::Value::String(go)) => Some(go.trim()),
+        _ => None,
+    };
+    if go_type == Some("json.RawMessage") {
+        return Some((VarType::Core(CoreType::Any), false));
+    }
+    let nil_able = |go: &str| {
+        go.starts_with('*')
+            || go.starts_with("[]")
+            || go.starts_with("map[")
+            || go.starts_with("interface")
+            || go == "any"
+    };
+    // gen-golang gives optional scalars, enums and structs a pointer, but optional lists and
+    // maps stay plain slices and maps (nil-able already): plain values here too.
+    let go_pointer =
+        !matches!(ty, VarType::List(_) | VarType::Map(..)) && go_type.is_none_or(nil_able);
+    // A struct field is a pointer in Go even when required; with `omitempty` a nil one is
+    // left out, which only an `Option` can say.
+    let omitted_struct = matches!(ty, VarType::Struct(_))
+        && go_type.is_none_or(nil_able)
+        && GoJsonTag::of(f).is_some_and(|tag| tag.omitempty);
+    Some((ty, (f.optional && go_pointer) || omitted_struct))
 }
 
 /// Whether an enum value's literal (`0`, `0x00`, `0o0`, `0b0`) is zero.

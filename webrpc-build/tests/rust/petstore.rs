@@ -181,8 +181,8 @@ pub struct Pet {
     )]
     pub status: PetStatus,
     /// `tags`: `[]string`, optional.
-    #[serde(default)]
-    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "::webrpc_core::serde_go::null_as_default")]
+    pub tags: Vec<String>,
     /// `owner`: `Owner`, optional.
     #[serde(default)]
     pub owner: Option<Box<Owner>>,
