@@ -16,7 +16,7 @@ pub const BASEPATH: &str = "/rpc/";
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`ContractType::Unknown`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ContractType {
     /// `UNKNOWN` (0).
     #[default]
@@ -95,6 +95,19 @@ impl ContractType {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for ContractType {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for ContractType {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for ContractType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -128,7 +141,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for ContractType {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`Source::Unknown`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Source {
     /// `UNKNOWN` (0x00).
     #[default]
@@ -284,6 +297,19 @@ impl Source {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for Source {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for Source {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for Source {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -312,7 +338,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for Source {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`ResourceStatus::NotAvailable`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ResourceStatus {
     /// `NOT_AVAILABLE` (0).
     #[default]
@@ -370,6 +396,19 @@ impl ResourceStatus {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for ResourceStatus {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for ResourceStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for ResourceStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -402,7 +441,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for ResourceStatus {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`PropertyType::Int`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PropertyType {
     /// `INT` (0).
     #[default]
@@ -467,6 +506,19 @@ impl PropertyType {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for PropertyType {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for PropertyType {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for PropertyType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -499,7 +551,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for PropertyType {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`SwapType::Unknown`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SwapType {
     /// `UNKNOWN` (0).
     #[default]
@@ -553,6 +605,19 @@ impl SwapType {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for SwapType {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for SwapType {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for SwapType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -581,7 +646,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for SwapType {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`TaskStatus::Queued`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TaskStatus {
     /// `QUEUED` (0).
     #[default]
@@ -643,6 +708,19 @@ impl TaskStatus {
             3 => Some(TaskStatus::Done),
             _ => None,
         }
+    }
+}
+
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for TaskStatus {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for TaskStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

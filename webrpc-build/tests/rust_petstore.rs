@@ -137,6 +137,27 @@ fn enums_are_sent_by_name_and_unknown_names_become_the_zero_value() {
 }
 
 #[test]
+fn enum_keyed_maps_are_written_sorted_by_name_as_go_writes_them() {
+    // Schema order is DOG, CAT and AVAILABLE, PENDING, SOLD; Go's `encoding/json` sorts map
+    // keys by their text, and so does a `BTreeMap` of generated enums.
+    let counts = std::collections::BTreeMap::from([(Species::Dog, 1), (Species::Cat, 2)]);
+    assert_eq!(
+        serde_json::to_string(&counts).unwrap(),
+        r#"{"CAT":2,"DOG":1}"#
+    );
+    let by_status = std::collections::BTreeMap::from([
+        (PetStatus::Sold, 3),
+        (PetStatus::Available, 1),
+        (PetStatus::Pending, 2),
+    ]);
+    assert_eq!(
+        serde_json::to_string(&by_status).unwrap(),
+        r#"{"AVAILABLE":1,"PENDING":2,"SOLD":3}"#
+    );
+    assert!(PetStatus::Sold > PetStatus::Pending && Species::Cat < Species::Dog);
+}
+
+#[test]
 fn recursive_structs_are_boxed() {
     let owner = Owner {
         name: "Ana".into(),

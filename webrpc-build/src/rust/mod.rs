@@ -50,7 +50,9 @@
 //!
 //! **Derives.** `Debug`, `Clone`, `PartialEq`, `Default` on every struct; `Eq` unless a
 //! float is inside; `Hash` unless a float, `any` or `map<string,any>` is inside. Enums derive
-//! `Copy`, `Eq`, `Hash` and `Ord` too (so they can key maps).
+//! `Copy`, `Eq` and `Hash` too, and implement `Ord` by wire name (so they can key maps, and a
+//! `BTreeMap` keyed by an enum is written sorted by name, as Go's `encoding/json` sorts
+//! map keys).
 //!
 //! **Methods.** Per method: a unit marker type implementing `Method` (named after the method,
 //! or `{Service}{Method}` when several services have a method of that name or a schema type
@@ -720,8 +722,6 @@ impl<'a> Generator<'a> {
             "Copy",
             "PartialEq",
             "Eq",
-            "PartialOrd",
-            "Ord",
             "Hash",
             "Default",
         ]
@@ -848,6 +848,29 @@ impl<'a> Generator<'a> {
             w.line(2, "}");
             w.line(1, "}");
         }
+        w.line(0, "}");
+        w.blank();
+        w.doc(
+            0,
+            &[
+                "Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed \
+               by this enum is written in a Go peer's order."
+                    .to_owned(),
+            ],
+        );
+        w.line(0, &format!("impl ::std::cmp::Ord for {name} {{"));
+        w.line(1, "fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {");
+        w.line(2, "self.name().cmp(other.name())");
+        w.line(1, "}");
+        w.line(0, "}");
+        w.blank();
+        w.line(0, &format!("impl ::std::cmp::PartialOrd for {name} {{"));
+        w.line(
+            1,
+            "fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {",
+        );
+        w.line(2, "Some(self.cmp(other))");
+        w.line(1, "}");
         w.line(0, "}");
         w.blank();
         w.line(0, &format!("impl ::std::fmt::Display for {name} {{"));

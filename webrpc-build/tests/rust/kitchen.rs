@@ -19,7 +19,7 @@ pub const BASEPATH: &str = "/api/";
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as [`Level::Low`],
 /// the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Level {
     /// `LOW` (-1).
     #[default]
@@ -70,6 +70,19 @@ impl Level {
             2 => Some(Level::High),
             _ => None,
         }
+    }
+}
+
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for Level {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for Level {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

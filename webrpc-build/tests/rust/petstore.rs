@@ -16,7 +16,7 @@ pub const BASEPATH: &str = "/rpc/";
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`PetStatus::Available`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PetStatus {
     /// In the shop.
     #[default]
@@ -70,6 +70,19 @@ impl PetStatus {
     }
 }
 
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for PetStatus {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for PetStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ::std::fmt::Display for PetStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.name())
@@ -98,7 +111,7 @@ impl<'de> ::webrpc_core::__private::serde::Deserialize<'de> for PetStatus {
 ///
 /// Sent as its name. A name this code does not know (from a newer peer) decodes as
 /// [`Species::Dog`], the zero value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Species {
     /// `DOG`.
     #[default]
@@ -126,6 +139,19 @@ impl Species {
             "CAT" => Some(Species::Cat),
             _ => None,
         }
+    }
+}
+
+/// Ordered by wire name, as Go's `encoding/json` sorts map keys: a `BTreeMap` keyed by this enum is written in a Go peer's order.
+impl ::std::cmp::Ord for Species {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl ::std::cmp::PartialOrd for Species {
+    fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
