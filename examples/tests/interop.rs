@@ -796,3 +796,27 @@ async fn the_server_binary_prints_its_schema() {
     assert!(text.contains("name = Test\nversion = v1.0.0\n"));
     assert!(text.contains("error 302 FileType        \"unsupported file type\""));
 }
+
+#[test]
+fn interop_generated_code_is_up_to_date() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = webrpc_build::parse_file(dir.join("schema/interop.ridl"))
+        .unwrap_or_else(|err| panic!("schema/interop.ridl does not parse:\n{err}"));
+    let options = webrpc_build::rust::Options::new()
+        .error_type("TestApiError")
+        .source("interop.ridl");
+    let expected = webrpc_build::rust::generate(&schema, &options).unwrap();
+    let path = dir.join("src/interop/interop.gen.rs");
+    if std::env::var_os("WEBRPC_BLESS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        checked_in == expected,
+        "src/interop/interop.gen.rs is out of date with schema/interop.ridl; regenerate it with:\n    \
+         WEBRPC_BLESS=1 cargo test -p examples --test interop interop_generated_code_is_up_to_date\n    \
+         or: cargo run -p webrpc-build -- rust examples/schema/interop.ridl \
+         --error-type TestApiError --out examples/src/interop/interop.gen.rs"
+    );
+}

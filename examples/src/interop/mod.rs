@@ -6,7 +6,7 @@
 //! `schema/interop.ridl`:
 //!
 //! - [`TestApi`] and its types, enums, [`TestApiError`] table, [`TestApiClient`],
-//!   [`mount_test_api`] and [`TEST_API_SERVICE`], generated at build time (`build.rs`); JSON
+//!   [`mount_test_api`] and [`TEST_API_SERVICE`], generated and checked in (`schema.rs`); JSON
 //!   names and shapes are the reference's exactly (`USERNAME`, enums as names,
 //!   `{"READ":1,"WRITE":2}`);
 //! - [`TestServer`], answering as the reference server: same fixtures, same errors and
