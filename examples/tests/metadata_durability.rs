@@ -58,7 +58,7 @@ async fn everything_survives_a_restart() {
                     project_id: None,
                     asset: Asset {
                         collection_id: c.id,
-                        token_id: Some(77u64.into()),
+                        token_id: Some("77".into()),
                         url: "https://cdn.test/77.png".into(),
                         ..Default::default()
                     },

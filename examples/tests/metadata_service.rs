@@ -1153,10 +1153,10 @@ async fn assets<S: Store>(h: &Harness<S>) {
     create_token(&client, c, "5", None).await.unwrap();
     let asset = |token: Option<u64>, url: &str| Asset {
         collection_id: c,
-        token_id: token.map(BigInt::from),
+        token_id: token.map(|id| id.to_string()),
         url: url.to_owned(),
         metadata_field: "image".into(),
-        filename: "a.png".into(),
+        name: "a.png".into(),
         filesize: 1234,
         mime_type: "image/png".into(),
         width: Some(64),
@@ -1190,7 +1190,7 @@ async fn assets<S: Store>(h: &Harness<S>) {
         .unwrap()
         .asset;
     assert_eq!(token_level.id, 2);
-    assert_eq!(token_level.token_id, Some(BigInt::from(5u64)));
+    assert_eq!(token_level.token_id.as_deref(), Some("5"));
     assert_eq!(
         (token_level.width, token_level.height, token_level.filesize),
         (Some(64), Some(32), 1234)

@@ -636,7 +636,7 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
                     project_id: None,
                     asset: Asset {
                         collection_id: c.id,
-                        token_id: Some(1u64.into()),
+                        token_id: Some("1".into()),
                         url: "https://cdn.test/a.png".into(),
                         ..Default::default()
                     },

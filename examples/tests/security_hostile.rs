@@ -174,17 +174,17 @@ async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
                     asset: if value.len() > 64 * 1024 {
                         Asset {
                             collection_id: collection.id,
-                            token_id: Some(1u64.into()),
+                            token_id: Some("1".into()),
                             url: value.clone(),
                             ..Default::default()
                         }
                     } else {
                         Asset {
                             collection_id: collection.id,
-                            token_id: Some(1u64.into()),
+                            token_id: Some("1".into()),
                             url: value.clone(),
                             metadata_field: value.clone(),
-                            filename: value.clone(),
+                            name: value.clone(),
                             mime_type: value.clone(),
                             ..Default::default()
                         }

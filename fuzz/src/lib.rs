@@ -20,7 +20,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 use sequence_metadata::MetadataError;
 use serde_json::Value;
-use webrpc_core::{BuiltinError, ErrorKind, WebrpcHeader};
+use webrpc_core::{BuiltinError, ErrorKind, Method, MethodVisitor, WebrpcHeader};
 
 /// Requests per router input, at most.
 pub const MAX_REQUESTS: usize = 8;
@@ -40,104 +40,37 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Runs `f` with the `Collections` method type of `$index % 21` bound to `$M`.
-#[macro_export]
-macro_rules! with_method {
-    ($index:expr, $M:ident => $body:expr) => {{
-        use sequence_metadata as sm;
-        match $index % 21 {
-            0 => {
-                type $M = sm::CreateCollection;
-                $body
+/// Calls `visitor` with the `Collections` method type at `index % 21`, in the order of the
+/// generated method table ([`sequence_metadata::COLLECTIONS_SERVICE`]).
+pub fn visit_method<V: MethodVisitor>(index: usize, visitor: &mut V) {
+    struct Nth<'a, V> {
+        target: usize,
+        seen: usize,
+        inner: &'a mut V,
+    }
+    impl<V: MethodVisitor> MethodVisitor for Nth<'_, V> {
+        fn visit<M: Method>(&mut self) {
+            if self.seen == self.target {
+                self.inner.visit::<M>();
             }
-            1 => {
-                type $M = sm::GetCollection;
-                $body
-            }
-            2 => {
-                type $M = sm::ListCollections;
-                $body
-            }
-            3 => {
-                type $M = sm::UpdateCollection;
-                $body
-            }
-            4 => {
-                type $M = sm::DeleteCollection;
-                $body
-            }
-            5 => {
-                type $M = sm::PublishCollection;
-                $body
-            }
-            6 => {
-                type $M = sm::UnpublishCollection;
-                $body
-            }
-            7 => {
-                type $M = sm::CreateContractCollection;
-                $body
-            }
-            8 => {
-                type $M = sm::GetContractCollection;
-                $body
-            }
-            9 => {
-                type $M = sm::ListContractCollections;
-                $body
-            }
-            10 => {
-                type $M = sm::UpdateContractCollection;
-                $body
-            }
-            11 => {
-                type $M = sm::DeleteContractCollection;
-                $body
-            }
-            12 => {
-                type $M = sm::CreateToken;
-                $body
-            }
-            13 => {
-                type $M = sm::GetToken;
-                $body
-            }
-            14 => {
-                type $M = sm::ListTokens;
-                $body
-            }
-            15 => {
-                type $M = sm::UpdateToken;
-                $body
-            }
-            16 => {
-                type $M = sm::DeleteToken;
-                $body
-            }
-            17 => {
-                type $M = sm::CreateAsset;
-                $body
-            }
-            18 => {
-                type $M = sm::GetAsset;
-                $body
-            }
-            19 => {
-                type $M = sm::UpdateAsset;
-                $body
-            }
-            _ => {
-                type $M = sm::DeleteAsset;
-                $body
-            }
+            self.seen += 1;
         }
-    }};
+    }
+    let target = index % sequence_metadata::COLLECTIONS_SERVICE.methods.len();
+    sequence_metadata::for_each_collections_method(&mut Nth {
+        target,
+        seen: 0,
+        inner: visitor,
+    });
 }
 
-/// The index in [`sequence_metadata::METHODS`] of the method served at `path`, if any.
+/// The index in [`sequence_metadata::COLLECTIONS_SERVICE`] of the method served at `path`,
+/// if any.
 pub fn method_index(path: &str) -> Option<usize> {
     let name = path.strip_prefix("/rpc/Collections/")?;
-    sequence_metadata::METHODS.iter().position(|m| *m == name)
+    sequence_metadata::COLLECTIONS_SERVICE
+        .method_names()
+        .position(|m| m == name)
 }
 
 /// One message of an input: its first line, its valid headers, its body.

@@ -1,8 +1,9 @@
-//! Constructors for a network [`CollectionsClient`] (feature `client`).
+//! Constructors for network clients of the three services, [`CollectionsClient`],
+//! [`MetadataClient`] and [`AdminClient`] (feature `client`).
 
 use webrpc_client::{Client, ClientBuilder, ConfigError};
 
-use crate::CollectionsClient;
+use crate::{AdminClient, CollectionsClient, MetadataClient};
 
 /// Sequence's hosted Metadata API, `https://metadata.sequence.app`.
 pub const DEFAULT_BASE_URL: &str = "https://metadata.sequence.app";
@@ -13,7 +14,7 @@ pub const DEFAULT_BASE_URL: &str = "https://metadata.sequence.app";
 /// are marked sensitive and never printed.
 ///
 /// Set other options (timeout, response limit, transport) on the builder, then wrap what
-/// it builds in [`CollectionsClient::new`]; [`ClientBuilder::build_with`] puts any tower
+/// it builds in [`CollectionsClient::new`] (or [`MetadataClient::new`], [`AdminClient::new`]); [`ClientBuilder::build_with`] puts any tower
 /// service (a layered stack, a mock, an in-process router) under the client.
 ///
 /// ```
@@ -38,30 +39,40 @@ pub fn client_builder(base_url: &str, jwt: &str, access_key: Option<&str>) -> Cl
     builder
 }
 
-impl CollectionsClient<Client> {
-    /// A client of Sequence's hosted API ([`DEFAULT_BASE_URL`]) authenticated with a secret
-    /// JWT (a Sequence service token from Sequence Builder), over the default pooled HTTPS
-    /// transport (feature `rustls`, on by default).
-    ///
-    /// ```no_run
-    /// use sequence_metadata::CollectionsClient;
-    /// let collections = CollectionsClient::hosted("eyJhbGciOi…")?;
-    /// # Ok::<(), webrpc_client::ConfigError>(())
-    /// ```
-    pub fn hosted(jwt: &str) -> Result<Self, ConfigError> {
-        Self::connect(DEFAULT_BASE_URL, jwt, None)
-    }
+/// `hosted` and `connect` for each service's client.
+macro_rules! network_constructors {
+    ($($client:ident: $service:literal),* $(,)?) => {$(
+        impl $client<Client> {
+            #[doc = concat!(
+                "A client of the `", $service, "` service of Sequence's hosted API ",
+                "([`DEFAULT_BASE_URL`]) authenticated with a secret JWT (a Sequence service ",
+                "token from Sequence Builder), over the default pooled HTTPS transport ",
+                "(feature `rustls`, on by default).\n\n```no_run\n",
+                "let client = sequence_metadata::", stringify!($client), "::hosted(\"eyJhbGciOi…\")?;\n",
+                "# Ok::<(), webrpc_client::ConfigError>(())\n```"
+            )]
+            pub fn hosted(jwt: &str) -> Result<Self, ConfigError> {
+                Self::connect(DEFAULT_BASE_URL, jwt, None)
+            }
 
-    /// A client of the Metadata server at `base_url` (`https://…` or `http://host:port`,
-    /// optionally with a path prefix) with the credentials of [`client_builder`] and default
-    /// options.
-    pub fn connect(
-        base_url: &str,
-        jwt: &str,
-        access_key: Option<&str>,
-    ) -> Result<Self, ConfigError> {
-        Ok(CollectionsClient::new(
-            client_builder(base_url, jwt, access_key).build()?,
-        ))
-    }
+            #[doc = concat!(
+                "A client of the `", $service, "` service at `base_url` (`https://…` or ",
+                "`http://host:port`, optionally with a path prefix) with the credentials of ",
+                "[`client_builder`] and default options."
+            )]
+            pub fn connect(
+                base_url: &str,
+                jwt: &str,
+                access_key: Option<&str>,
+            ) -> Result<Self, ConfigError> {
+                Ok(Self::new(client_builder(base_url, jwt, access_key).build()?))
+            }
+        }
+    )*};
 }
+
+network_constructors!(
+    CollectionsClient: "Collections",
+    MetadataClient: "Metadata",
+    AdminClient: "Admin",
+);

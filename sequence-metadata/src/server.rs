@@ -1,10 +1,10 @@
-//! The server adapter (feature `server`).
+//! The server adapters (feature `server`): a router per service.
 
 use std::sync::Arc;
 
 use webrpc_server::Router;
 
-use crate::{mount_collections, Collections};
+use crate::{mount_admin, mount_collections, mount_metadata, Admin, Collections, Metadata};
 
 /// A router serving a [`Collections`] implementation at `/rpc/Collections/{Method}`: every
 /// method mounted on [`Router::new`]. It is a `tower::Service`, so add layers (auth, limits,
@@ -15,4 +15,16 @@ use crate::{mount_collections, Collections};
 /// [`mount_collections`] directly.
 pub fn router<T: Collections>(service: Arc<T>) -> Router {
     mount_collections(service, Router::new())
+}
+
+/// A router serving a [`Metadata`] implementation at `/rpc/Metadata/{Method}` (see
+/// [`router`]; [`mount_metadata`] mounts it beside other services).
+pub fn metadata_router<T: Metadata>(service: Arc<T>) -> Router {
+    mount_metadata(service, Router::new())
+}
+
+/// A router serving an [`Admin`] implementation at `/rpc/Admin/{Method}` (see [`router`];
+/// [`mount_admin`] mounts it beside other services).
+pub fn admin_router<T: Admin>(service: Arc<T>) -> Router {
+    mount_admin(service, Router::new())
 }

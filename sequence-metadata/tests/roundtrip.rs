@@ -367,9 +367,9 @@ async fn every_method_round_trips_with_the_expected_json() {
                 project_id: None,
                 asset: Asset {
                     collection_id: 1,
-                    token_id: Some(BigInt::from(1u8)),
+                    token_id: Some("1".into()),
                     metadata_field: "image".into(),
-                    filename: "1.png".into(),
+                    name: "1.png".into(),
                     filesize: 1024,
                     mime_type: "image/png".into(),
                     width: Some(512),
@@ -512,7 +512,7 @@ async fn every_method_round_trips_with_the_expected_json() {
                 project_id: Some(DEFAULT_PROJECT),
                 asset: Asset {
                     token_id: None,
-                    filename: "renamed.png".into(),
+                    name: "renamed.png".into(),
                     width: None,
                     height: None,
                     ..asset.clone()
@@ -522,7 +522,7 @@ async fn every_method_round_trips_with_the_expected_json() {
         .await
         .unwrap()
         .asset;
-    assert_eq!(updated_asset.filename, "renamed.png");
+    assert_eq!(updated_asset.name, "renamed.png");
     let exchange = wire.take_one();
     assert_eq!(exchange.request["projectId"], json!(30957));
     // An unset tokenId is written as null; unset width/height are left out.
@@ -654,9 +654,10 @@ fn all_21_methods_are_mounted_at_their_paths() {
         })
         .collect();
     mounted.sort();
-    let mut expected: Vec<String> = METHODS
+    let mut expected: Vec<String> = COLLECTIONS_SERVICE
+        .methods
         .iter()
-        .map(|m| format!("/rpc/Collections/{m}"))
+        .map(|m| m.path("/rpc/"))
         .collect();
     expected.sort();
     assert_eq!(mounted.len(), 21);

@@ -51,7 +51,7 @@ pub fn fixture_user() -> User {
 pub fn fixture_complex() -> Complex {
     let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     Complex {
-        meta: BTreeMap::from([
+        meta: serde_json::Map::from_iter([
             ("1".to_owned(), Value::from("23")),
             ("2".to_owned(), Value::from(24)),
         ]),

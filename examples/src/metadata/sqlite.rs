@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use sequence_metadata::{
-    Asset, BigInt, Collection, CollectionMetadata, ContractCollection, Timestamp, TokenMetadata,
+    Asset, Collection, CollectionMetadata, ContractCollection, Timestamp, TokenMetadata,
 };
 
 use super::store::{
@@ -271,13 +271,7 @@ impl AssetRow {
         let mut asset: Asset = serde_json::from_str(&self.data).map_err(json_error)?;
         asset.id = from_sql(self.id);
         asset.collection_id = from_sql(self.collection_id);
-        asset.token_id = match self.token_id {
-            Some(text) => Some(
-                BigInt::parse(&text)
-                    .map_err(|err| StoreError::Internal(format!("stored token id: {err}")))?,
-            ),
-            None => None,
-        };
+        asset.token_id = self.token_id;
         asset.updated_at = parse_timestamp(&self.updated_at)?;
         Ok(asset)
     }

@@ -24,8 +24,7 @@
 //!   rule both stores apply while they read, so an oversized page is never loaded).
 
 use sequence_metadata::{
-    Asset, BigInt, Collection, CollectionMetadata, ContractCollection, Page, Timestamp,
-    TokenMetadata,
+    Asset, Collection, CollectionMetadata, ContractCollection, Page, Timestamp, TokenMetadata,
 };
 use serde::Serialize;
 
@@ -416,8 +415,8 @@ pub(crate) fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
 }
 
 /// An asset's token id as stored: the canonical decimal text.
-pub(crate) fn asset_token_key(token_id: &Option<BigInt>) -> Option<String> {
-    token_id.as_ref().map(|t| t.as_str().to_owned())
+pub(crate) fn asset_token_key(token_id: &Option<String>) -> Option<String> {
+    token_id.clone()
 }
 
 /// What the store keeps of a token: everything the client sent except the fields the server

@@ -188,17 +188,13 @@ pub(crate) fn token_fields(mut token: TokenMetadata) -> Result<TokenMetadata, We
     Ok(token)
 }
 
-/// Checks an asset: its collection is named, its token id (if any) is a `uint256`.
-pub(crate) fn asset(asset: Asset) -> Result<Asset, WebrpcError> {
+/// Checks an asset: its collection is named, its token id (if any) is a decimal `uint256`,
+/// made canonical (`"007"` is `"7"`).
+pub(crate) fn asset(mut asset: Asset) -> Result<Asset, WebrpcError> {
     non_zero("asset.collectionId", asset.collection_id)?;
     small_enough("asset", &asset, 0)?;
     if let Some(id) = &asset.token_id {
-        if check_uint256(id).is_err() {
-            return Err(MetadataError::InvalidArgument.with_cause(format!(
-                "asset.tokenId must be a decimal uint256, got {:?}",
-                truncate(id.as_str())
-            )));
-        }
+        asset.token_id = Some(token_id("asset.tokenId", id)?);
     }
     Ok(asset)
 }

@@ -132,10 +132,7 @@ impl Memory {
         state
             .assets
             .values()
-            .filter(|a| {
-                a.collection_id == collection_id
-                    && a.token_id.as_ref().map(BigInt::as_str) == Some(token_id)
-            })
+            .filter(|a| a.collection_id == collection_id && a.token_id.as_deref() == Some(token_id))
             .cloned()
             .collect()
     }
