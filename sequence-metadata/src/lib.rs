@@ -108,27 +108,24 @@
 //!   arguments are the exception: a missing required argument is rejected with
 //!   `WebrpcBadRequest` naming it.
 //! - [`Timestamp`]s keep the offset they were received with, as Go does.
-mod bigint;
 #[cfg(feature = "client")]
 mod client;
 mod error;
-mod serde_util;
 #[cfg(feature = "server")]
 mod server;
 mod service;
-mod timestamp;
 mod types;
 
-pub use bigint::{BigInt, ParseBigIntError};
 #[cfg(feature = "client")]
 pub use client::{client_builder, DEFAULT_BASE_URL};
 pub use error::MetadataError;
 #[cfg(feature = "server")]
 pub use server::router;
 pub use service::*;
-pub use timestamp::Timestamp;
 pub use types::{
     Asset, Collection, CollectionBaseURIs, CollectionMetadata, ContractCollection, Page,
     Properties, ResourceStatus, TokenMetadata,
 };
-pub use webrpc_core::{self, BuiltinError, Context, WebrpcError};
+pub use webrpc_core::{
+    self, BigInt, BuiltinError, Context, ParseBigIntError, Timestamp, WebrpcError,
+};

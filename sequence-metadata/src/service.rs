@@ -9,8 +9,8 @@
 
 use webrpc_core::Method;
 
-use crate::serde_util::null_as_default;
 use crate::{Asset, Collection, ContractCollection, Page, TokenMetadata};
+use webrpc_core::serde_go::null_as_default;
 
 webrpc_core::service! {
     /// Sequence's Collections service (schema `sequence-metadata` `v0.4.0`): collections of

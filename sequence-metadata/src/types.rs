@@ -13,8 +13,8 @@
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::serde_util::{is_zero, null_as_default};
 use crate::{BigInt, Timestamp};
+use webrpc_core::serde_go::{is_zero, null_as_default};
 
 /// A JSON object of arbitrary values (`map<string, any>`), such as a collection's
 /// `properties` or one entry of its `attributes`.

@@ -114,81 +114,13 @@ fn reference_exchange_bodies() {
 }
 
 #[test]
-fn timestamps() {
-    let cases = [
-        // (input, encoded)
-        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
-        ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z"),
-        ("2024-10-23T07:02:00.905283Z", "2024-10-23T07:02:00.905283Z"),
-        (
-            "2026-11-25T11:46:32.372180112Z",
-            "2026-11-25T11:46:32.372180112Z",
-        ),
-        // Trailing zeros of the fraction are trimmed, a zero fraction disappears.
-        ("2024-05-01T12:00:00.500000000Z", "2024-05-01T12:00:00.5Z"),
-        ("2024-05-01T12:00:00.000Z", "2024-05-01T12:00:00Z"),
-        // Offsets are preserved, as Go preserves them.
-        ("2024-05-01T14:00:00+02:00", "2024-05-01T14:00:00+02:00"),
-        (
-            "2024-05-01T08:30:00.25-03:30",
-            "2024-05-01T08:30:00.25-03:30",
-        ),
-        ("2024-05-01T12:00:00+00:00", "2024-05-01T12:00:00Z"),
-        // RFC 3339 also allows a space or lower case `t`/`z`; we write Go's form.
-        ("2024-05-01 12:00:00Z", "2024-05-01T12:00:00Z"),
-        ("2024-05-01t12:00:00z", "2024-05-01T12:00:00Z"),
-    ];
-    for (input, encoded) in cases {
-        let t: Timestamp = serde_json::from_value(json!(input)).unwrap();
-        assert_eq!(serde_json::to_value(t).unwrap(), json!(encoded), "{input}");
-        assert_eq!(t.to_string(), encoded);
-        assert_eq!(input.parse::<Timestamp>().unwrap(), t);
-    }
-    // An offset is the same instant: equal, and `to_utc` normalises the text.
-    let paris: Timestamp = "2024-05-01T14:00:00+02:00".parse().unwrap();
-    let utc: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
-    assert_eq!(paris, utc);
-    assert_eq!(paris.to_utc().to_string(), "2024-05-01T12:00:00Z");
-
-    // The zero time is the default and what a missing createdAt becomes.
-    assert_eq!(Timestamp::default(), Timestamp::ZERO);
-    assert!(Timestamp::ZERO.is_zero());
-    assert_eq!(Timestamp::ZERO.get().year(), 1);
+fn missing_timestamps_are_the_zero_time() {
     let c: Collection = serde_json::from_str(r#"{"id":1}"#).unwrap();
     assert!(c.created_at.is_zero() && c.updated_at.is_zero());
     assert_eq!(
         serde_json::to_value(&c).unwrap(),
         json!({"id": 1, "private": false, "createdAt": "0001-01-01T00:00:00Z", "updatedAt": "0001-01-01T00:00:00Z"})
     );
-
-    // now() is UTC and round-trips through its text exactly.
-    let now = Timestamp::now();
-    assert!(now.to_string().ends_with('Z'));
-    assert_eq!(now.to_string().parse::<Timestamp>().unwrap(), now);
-    assert!(!now.is_zero());
-
-    // Conversions.
-    let odt: time::OffsetDateTime = utc.into();
-    assert_eq!(Timestamp::from(odt), utc);
-    assert_eq!(Timestamp::new(odt).get(), odt);
-    let from_system = Timestamp::from(std::time::UNIX_EPOCH);
-    assert_eq!(from_system.to_string(), "1970-01-01T00:00:00Z");
-
-    // Not timestamps.
-    for bad in [
-        json!("2024-05-01"),
-        json!("2024-13-01T12:00:00Z"),
-        json!(""),
-        json!(1714564800),
-    ] {
-        assert!(
-            serde_json::from_value::<Timestamp>(bad.clone()).is_err(),
-            "{bad}"
-        );
-    }
-    // A year Go cannot encode is an encoding error, not garbage.
-    let ancient = Timestamp::new(time::macros::datetime!(-0001-01-01 0:00 UTC));
-    assert!(serde_json::to_string(&ancient).is_err());
 }
 
 #[test]
@@ -232,15 +164,6 @@ fn asset_token_ids() {
     for bad in [r#""""#, r#""12a""#, "1.5", "1e3", "true", r#""-""#, "[1]"] {
         assert!(asset_with(bad).is_err(), "{bad}");
     }
-    // Also through serde_json::Value (for numbers that fit).
-    let token_id: BigInt = serde_json::from_value(json!(12345678901234567u64)).unwrap();
-    assert_eq!(token_id.to_u64(), Some(12345678901234567));
-    assert_eq!(BigInt::from(u128::MAX).to_u128(), Some(u128::MAX));
-    assert_eq!(BigInt::from(-5i64).as_str(), "-5");
-    assert!(BigInt::parse("-0").unwrap().is_zero());
-    assert!(BigInt::parse("-12").unwrap().is_negative());
-    assert_eq!(BigInt::default(), BigInt::zero());
-    assert_eq!(huge.parse::<BigInt>().unwrap().to_u64(), None);
 }
 
 #[test]

@@ -63,12 +63,15 @@
 
 use std::path::{Path, PathBuf};
 
+mod builder;
 pub mod check;
 mod error;
 mod json;
 mod ridl;
+pub mod rust;
 pub mod schema;
 
+pub use builder::{compile, BuildError, Builder};
 pub use error::{Diagnostic, Error, Location};
 pub use ridl::{MAX_FILES, MAX_FILE_BYTES};
 pub use schema::Schema;

@@ -10,11 +10,16 @@
 //! - [`error`]: [`WebrpcError`], the `{"error","code","msg","cause","status"}` envelope;
 //!   [`BuiltinError`], webrpc's codes 0 to -10; [`error_catalogue!`] to declare a schema's
 //!   table of errors once.
-//! - [`method`]: [`Method`], one RPC described at the type level, and [`MethodInfo`].
+//! - [`method`]: [`Method`], one RPC described at the type level, [`MethodInfo`], and
+//!   [`ServiceInfo`], a service's method table.
 //! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
 //! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
 //! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
 //! - [`stream`]: streaming methods: [`StreamMethod`], [`MessageStream`] and the ndjson lines.
+//! - [`types`]: the scalars [`Timestamp`], [`BigInt`] and [`Bytes`] (webrpc's `timestamp`,
+//!   `bigint` and `[]byte`).
+//! - [`serde_go`]: serde helpers for Go-compatible JSON (`null` and missing fields as zero
+//!   values, `omitempty`).
 //!
 //! ## Example
 //!
@@ -47,15 +52,36 @@ pub mod context;
 pub mod error;
 pub mod header;
 pub mod method;
+pub mod serde_go;
 pub mod service;
 pub mod stream;
+pub mod types;
 
 pub use context::Context;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
 pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
-pub use method::{normalize_basepath, Method, MethodInfo, DEFAULT_BASEPATH};
-pub use service::{Caller, Routes};
+pub use method::{
+    normalize_basepath, Method, MethodInfo, MethodVisitor, ServiceInfo, DEFAULT_BASEPATH,
+};
+pub use service::{CallFuture, Caller, Routes};
 pub use stream::{MessageStream, StreamFuture, StreamMethod};
+pub use types::{BigInt, Bytes, ParseBigIntError, Timestamp};
+
+/// Includes the Rust code `webrpc-build` generated for a schema in `build.rs`
+/// (`$OUT_DIR/<name>.rs`, where `<name>` is the schema file's name without `.ridl`).
+///
+/// ```ignore
+/// // build.rs: webrpc_build::compile("schema/petstore.ridl").unwrap();
+/// mod petstore {
+///     webrpc_core::include_schema!("petstore");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_schema {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
 
 /// Re-exports used by the macros; not a public API.
 #[doc(hidden)]

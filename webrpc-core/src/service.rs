@@ -9,6 +9,24 @@ use crate::error::WebrpcError;
 use crate::method::Method;
 use crate::stream::{MessageStream, StreamMethod};
 
+/// The future a service-trait method returns: its response object or a [`WebrpcError`], and
+/// `Send`, so a server can run it on any thread.
+///
+/// A shorthand for `impl Future<Output = Result<T, WebrpcError>> + Send`, with a blanket
+/// implementation: implement a generated trait's methods with plain `async fn`s.
+///
+/// ```
+/// use webrpc_core::{CallFuture, WebrpcError};
+///
+/// fn answer() -> impl CallFuture<u32> {
+///     async { Ok::<_, WebrpcError>(42) }
+/// }
+/// # let _ = answer();
+/// ```
+pub trait CallFuture<T>: Future<Output = Result<T, WebrpcError>> + Send {}
+
+impl<T, F> CallFuture<T> for F where F: Future<Output = Result<T, WebrpcError>> + Send {}
+
 /// Something that can make a webrpc call: the network client, or anything standing in for
 /// it. A service's generated client wrapper (`FooClient<C>`) implements the service trait for
 /// every `C: Caller`.

@@ -1,4 +1,4 @@
-//! [`BigInt`]: the schema's `bigint`, a decimal integer of any size.
+//! [`BigInt`]: webrpc's `bigint`, a decimal integer of any size.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,17 +6,17 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// An integer of any size, as the schema's `bigint` type carries it (token ids are `uint256`
-/// on chain): a decimal string in JSON, such as `"123456789012345678901234567890"`.
+/// An integer of any size, as webrpc's `bigint` type carries it (such as a `uint256` token
+/// id): a decimal string in JSON, such as `"123456789012345678901234567890"`.
 ///
 /// It holds the canonical decimal text (no leading zeros, no `+`, no `-0`) and never goes
 /// through a float, so no digit is lost whatever the size. It decodes from a JSON string
-/// (as Sequence's servers send it) or from a JSON number written digit for digit (as some
+/// (as Go servers send it) or from a JSON number written digit for digit (as some
 /// clients send it); fractions, exponents and anything but decimal digits with an optional
 /// sign are rejected. It always encodes as a string.
 ///
 /// ```
-/// use sequence_metadata::BigInt;
+/// use webrpc_core::BigInt;
 ///
 /// let id: BigInt = serde_json::from_str("123456789012345678901234567890").unwrap();
 /// assert_eq!(id.as_str(), "123456789012345678901234567890");

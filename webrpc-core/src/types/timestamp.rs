@@ -1,4 +1,4 @@
-//! [`Timestamp`]: the schema's `timestamp`, as RFC 3339 text the way Go writes it.
+//! [`Timestamp`]: webrpc's `timestamp`, as RFC 3339 text the way Go writes it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,9 +8,9 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-/// A point in time as the schema's `timestamp` type carries it: RFC 3339 text in JSON.
+/// A point in time as webrpc's `timestamp` type carries it: RFC 3339 text in JSON.
 ///
-/// **Encoding** follows Go's `time.Time` (`RFC3339Nano`), which is what Sequence's servers
+/// **Encoding** follows Go's `time.Time` (`RFC3339Nano`), which is what Go servers
 /// send: `2024-10-23T07:02:00.905283Z`, `2024-05-01T12:00:00Z`. The fraction has up to nine
 /// digits with trailing zeros trimmed, and disappears when it is zero; a zero UTC offset is
 /// written `Z`.
@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 /// Go never set).
 ///
 /// ```
-/// use sequence_metadata::Timestamp;
+/// use webrpc_core::Timestamp;
 ///
 /// let t: Timestamp = "2024-10-23T07:02:00.905283000Z".parse().unwrap();
 /// assert_eq!(t.to_string(), "2024-10-23T07:02:00.905283Z");
