@@ -82,7 +82,7 @@ fn rust_flags_are_the_generator_options() {
 }
 
 #[test]
-fn rust_refuses_stream_methods_with_a_clear_error() {
+fn rust_generates_stream_methods_and_refuses_input_streams() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-rust-stream");
     std::fs::create_dir_all(&dir).unwrap();
     let schema = dir.join("feed.ridl");
@@ -92,13 +92,44 @@ fn rust_refuses_stream_methods_with_a_clear_error() {
     )
     .unwrap();
     let out = bin().arg("rust").arg(&schema).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        code.contains("impl ::webrpc_core::StreamMethod for Watch"),
+        "{code}"
+    );
+    assert!(
+        code.contains(".call_stream::<Watch>(ctx, request)"),
+        "{code}"
+    );
+    assert!(
+        code.contains("routes.add_stream_route::<Watch, _, _, _>"),
+        "{code}"
+    );
+
+    // An input stream can only come from a JSON schema; webrpc has none, so it is refused.
+    let json = dir.join("feed.json");
+    std::fs::write(
+        &json,
+        r#"{"webrpc":"v1","name":"feed","version":"v1","types":[],"errors":[],"services":[{"name":"Feed","methods":[{"name":"Push","annotations":{},"comments":[],"streamInput":true,"inputs":[],"outputs":[]}]}]}"#,
+    )
+    .unwrap();
+    let out = bin().arg("rust").arg(&json).output().unwrap();
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("method Feed.Watch is a stream method"),
+        stderr.contains("method Feed.Push streams its input"),
         "{stderr}"
     );
+}
+
+#[test]
+fn rust_refuses_an_unknown_service() {
     let out = bin()
         .arg("rust")
         .arg(fixture("petstore.ridl"))

@@ -118,23 +118,16 @@ fn error_type_name_is_configurable() {
 }
 
 #[test]
-fn stream_methods_are_refused_naming_the_method() {
+fn stream_methods_are_generated_and_can_be_left_out() {
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nservice Feed\n  - Ping()\n  - Watch(topic: string) => stream (event: string)\n",
         "s.ridl",
     )
     .unwrap();
-    let err = generate(&schema, &Options::new()).unwrap_err();
-    assert_eq!(
-        err,
-        GenerateError::Streaming {
-            service: "Feed".into(),
-            method: "Watch".into()
-        }
-    );
-    assert!(err
-        .to_string()
-        .starts_with("method Feed.Watch is a stream method"));
+    let code = generate(&schema, &Options::new()).unwrap();
+    assert!(code.contains("impl ::webrpc_core::StreamMethod for Watch {"));
+    assert!(code.contains("impl ::webrpc_core::Method for Ping {"));
+    assert!(code.contains("visitor.visit_stream::<Watch>();"));
     // Left out, it is no error.
     let schema = parse_str(
         "webrpc = v1\nname = s\nversion = v1\nservice Feed\n  - Ping()\n  @internal\n  - Watch(topic: string) => stream (event: string)\n",

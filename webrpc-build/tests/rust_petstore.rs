@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use petstore::*;
 use serde_json::json;
 use webrpc_build::rust::Options;
-use webrpc_core::{BuiltinError, Context, Method, MethodVisitor, Timestamp, WebrpcError};
+use webrpc_core::{
+    BuiltinError, Context, Method, MethodVisitor, StreamMethod, Timestamp, WebrpcError,
+};
 
 #[test]
 fn checked_in_code_is_what_the_generator_makes() {
@@ -229,6 +231,9 @@ fn method_table_lists_every_method_in_schema_order() {
     struct Names(Vec<&'static str>);
     impl MethodVisitor for Names {
         fn visit<M: Method>(&mut self) {
+            self.0.push(M::NAME);
+        }
+        fn visit_stream<M: StreamMethod>(&mut self) {
             self.0.push(M::NAME);
         }
     }

@@ -134,19 +134,26 @@ impl ServiceInfo {
 /// code (fuzz targets, test fakes, routers) can visit them all without listing them.
 ///
 /// ```
-/// use webrpc_core::{Method, MethodVisitor};
+/// use webrpc_core::{Method, MethodVisitor, StreamMethod};
 ///
 /// struct Names(Vec<&'static str>);
 /// impl MethodVisitor for Names {
 ///     fn visit<M: Method>(&mut self) {
 ///         self.0.push(M::NAME);
 ///     }
+///     fn visit_stream<M: StreamMethod>(&mut self) {
+///         self.0.push(M::NAME);
+///     }
 /// }
 /// # let _ = Names(Vec::new());
 /// ```
 pub trait MethodVisitor {
-    /// Called once per method, in schema order.
+    /// Called once per ordinary (request/response) method, in schema order.
     fn visit<M: Method>(&mut self);
+
+    /// Called once per stream method (`=> stream (…)`), in schema order among the others.
+    /// Required, so that a visitor cannot silently miss the stream methods of a service.
+    fn visit_stream<M: crate::StreamMethod>(&mut self);
 }
 
 /// Normalises a basepath so that it starts and ends with `/` (`"api"` becomes `"/api/"`, an

@@ -86,7 +86,11 @@
 //!   gen-typescript's leaves them out); every webrpc server accepts both.
 //! - A string enum's unknown value decodes as the zero value (Go keeps the text): a Rust enum
 //!   has no room for it.
-//! - `stream` methods are refused with an error naming the method, until webrpc-rs streams.
+//! - A `stream` method (`=> stream (…)`) gets a `StreamMethod` marker, a trait method
+//!   returning `impl StreamFuture<Message>` (the open `MessageStream`, or the error before
+//!   it), a client method calling `Caller::call_stream` and a mount through
+//!   `Routes::add_stream_route`; its "response" struct is one message. A method whose
+//!   *input* streams (expressible in JSON schemas only) is refused with an error naming it.
 //! - Go-specific meta (`go.field.name`, `go.tag.db`, `go.type.import`, …) has no Rust
 //!   meaning and is ignored; `go.tag.json` is honoured as the JSON name and `omitempty`, and
 //!   `go.field.type` for what it changes on the wire (a value type never `null`, raw JSON).
@@ -203,10 +207,11 @@ impl Options {
 /// Why a schema could not be turned into Rust.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenerateError {
-    /// A `stream` method: not generated until webrpc-rs supports streaming.
+    /// A method whose input streams (possible in a JSON schema, not in RIDL or webrpc):
+    /// webrpc streams outputs only.
     #[error(
-        "method {service}.{method} is a stream method, which webrpc-build cannot generate yet \
-         (streaming is not supported); leave it out with --ignore or --service"
+        "method {service}.{method} streams its input, which webrpc does not support (only \
+         outputs stream: `=> stream (…)`); leave it out with --ignore or --service"
     )]
     Streaming {
         /// The service.
@@ -315,7 +320,7 @@ impl<'a> Generator<'a> {
                 .filter(|m| !ignored(m, &options.ignore))
                 .collect();
             for m in &methods {
-                if m.stream_input || m.stream_output {
+                if m.stream_input {
                     return Err(GenerateError::Streaming {
                         service: service.name.clone(),
                         method: m.name.clone(),
@@ -1179,9 +1184,14 @@ impl<'a> Generator<'a> {
         self.w.prose(
             0,
             &[format!(
-                "The method `POST {{basepath}}{}/{}` as a type, for `Client::call`, \
-                 `Router::route` and middleware.",
-                service.name, m.name
+                "The method `POST {{basepath}}{}/{}` as a type, for {} and middleware.",
+                service.name,
+                m.name,
+                if m.stream_output {
+                    "`Client::call_stream`, `Router::route_stream`"
+                } else {
+                    "`Client::call`, `Router::route`"
+                }
             )],
         );
         if let Some(attr) = Self::deprecated_attr(m) {
@@ -1197,8 +1207,13 @@ impl<'a> Generator<'a> {
         if m.is_deprecated() {
             self.w.line(0, "#[allow(deprecated)]");
         }
+        let descriptor = if m.stream_output {
+            "StreamMethod"
+        } else {
+            "Method"
+        };
         self.w
-            .line(0, &format!("impl {cp}::Method for {marker} {{"));
+            .line(0, &format!("impl {cp}::{descriptor} for {marker} {{"));
         self.w.assign(
             1,
             "const SERVICE: &'static str =",
@@ -1212,7 +1227,11 @@ impl<'a> Generator<'a> {
         self.w
             .line(1, "const WEBRPC_HEADER: &'static str = WEBRPC_HEADER;");
         self.w.line(1, &format!("type Request = {request};"));
-        self.w.line(1, &format!("type Response = {response};"));
+        if m.stream_output {
+            self.w.line(1, &format!("type Message = {response};"));
+        } else {
+            self.w.line(1, &format!("type Response = {response};"));
+        }
         self.w.line(0, "}");
         if m.succinct {
             return;
@@ -1231,14 +1250,16 @@ impl<'a> Generator<'a> {
     ) {
         self.w.blank();
         let (what, each) = if request {
-            ("Request", "argument")
+            ("Request object", "argument")
+        } else if m.stream_output {
+            ("One message of the stream", "output")
         } else {
-            ("Response", "result")
+            ("Response object", "result")
         };
         self.w.doc(
             0,
             &[format!(
-                "{what} object of `{}.{}`: one field per {each}.",
+                "{what} of `{}.{}`: one field per {each}.",
                 service.name, m.name
             )],
         );
@@ -1317,7 +1338,11 @@ impl<'a> Generator<'a> {
                 format!("ctx: {cp}::Context"),
                 format!("request: {request}"),
             ],
-            &format!("impl {cp}::CallFuture<{response}>"),
+            &if m.stream_output {
+                format!("impl {cp}::StreamFuture<{response}>")
+            } else {
+                format!("impl {cp}::CallFuture<{response}>")
+            },
             body,
         );
     }
@@ -1412,7 +1437,12 @@ impl<'a> Generator<'a> {
             }
             self.trait_fn_signature(1, service, m, true);
             let call = format!(
-                ".call::<{}>(ctx, request)",
+                ".{}::<{}>(ctx, request)",
+                if m.stream_output {
+                    "call_stream"
+                } else {
+                    "call"
+                },
                 marker_name(&self.shared, service, m)
             );
             self.w.chain(2, "self.caller", &[call], "");
@@ -1460,10 +1490,12 @@ impl<'a> Generator<'a> {
                 w.line(2, "let service = ::std::sync::Arc::clone(&service);");
                 2
             };
-            w.line(
-                indent,
-                &format!("routes.add_route::<{marker}, _, _>(move |ctx, request| {{"),
-            );
+            let add = if m.stream_output {
+                format!("routes.add_stream_route::<{marker}, _, _, _>(move |ctx, request| {{")
+            } else {
+                format!("routes.add_route::<{marker}, _, _>(move |ctx, request| {{")
+            };
+            w.line(indent, &add);
             w.line(
                 indent + 1,
                 "let service = ::std::sync::Arc::clone(&service);",
@@ -1511,8 +1543,13 @@ impl<'a> Generator<'a> {
             .iter()
             .map(|m| {
                 format!(
-                    "<{} as {cp}::Method>::INFO",
-                    marker_name(&self.shared, service, m)
+                    "<{} as {cp}::{}>::INFO",
+                    marker_name(&self.shared, service, m),
+                    if m.stream_output {
+                        "StreamMethod"
+                    } else {
+                        "Method"
+                    }
                 )
             })
             .collect();
@@ -1544,7 +1581,12 @@ impl<'a> Generator<'a> {
         );
         for m in methods {
             let marker = marker_name(&self.shared, service, m);
-            w.chain(1, "visitor", &[format!(".visit::<{marker}>()")], ";");
+            let visit = if m.stream_output {
+                "visit_stream"
+            } else {
+                "visit"
+            };
+            w.chain(1, "visitor", &[format!(".{visit}::<{marker}>()")], ";");
         }
         w.line(0, "}");
     }
