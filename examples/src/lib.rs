@@ -1,8 +1,8 @@
-//! Shared code of the example programs: webrpc's interop `TestApi` ([`interop`]) and the
-//! local Sequence Metadata server ([`metadata`]), and the hand-written hyper baseline of the
-//! benchmarks ([`baseline`]) with the load generator they use ([`load`]).
+//! Shared code of the example programs: webrpc's interop `TestApi` ([`interop`]), and the
+//! hand-written hyper baseline of the benchmarks ([`baseline`]) with the load generator they
+//! use ([`load`]). The local Sequence Metadata server is its own crate,
+//! `examples/metadata-server`.
 
 pub mod baseline;
 pub mod interop;
 pub mod load;
-pub mod metadata;

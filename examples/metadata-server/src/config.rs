@@ -1,7 +1,7 @@
 //! Command-line configuration of the `metadata-server` binary.
 //!
 //! Every flag has a default suited to running the server locally, so
-//! `cargo run --release -p examples --bin metadata-server` needs none of them.
+//! `cargo run --release -p metadata-server` needs none of them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

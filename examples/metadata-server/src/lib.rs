@@ -3,7 +3,7 @@
 //! `https://metadata.sequence.app`.
 //!
 //! ```text
-//! cargo run --release -p examples --bin metadata-server
+//! cargo run --release -p metadata-server
 //! ```
 //!
 //! ## Architecture
@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use examples::metadata::{JwtAuth, MemoryStore, MetadataApp};
+//! use metadata_server::{JwtAuth, MemoryStore, MetadataApp};
 //! use sequence_metadata::{
 //!     Collection, CollectionMetadata, Collections, CollectionsClient, Context,
 //!     CreateCollectionRequest,
