@@ -1,10 +1,23 @@
-//! [`MetadataApp`]: the whole HTTP surface of the server as one tower service.
+//! [`MetadataApp`]: the whole HTTP surface of the server, an axum [`axum::Router`] behind
+//! the access log.
 //!
 //! ```text
-//!                    ┌─ /rpc/…       → AuthLayer → webrpc Router (Collections → MetadataService)
-//! request → access ──┼─ /projects/…  → public metadata (no auth)
-//!            log     └─ anything else → webrpc Router (answers WebrpcBadRoute)
+//!                    ┌─ /rpc/{*path}       → CorsLayer → AuthLayer → webrpc Router (Collections)
+//! request → access ──┼─ /projects/{*path}  → public metadata (no auth)
+//!            log     ├─ GET /health        → {"status":"ok","version":…}
+//!                    └─ anything else      → webrpc Router (answers WebrpcBadRoute)
 //! ```
+//!
+//! CORS (tower-http's [`CorsLayer`]) sits outside the auth layer, so a browser's preflight
+//! (`OPTIONS` with `Origin` and `Access-Control-Request-*`) is answered without a token. It
+//! allows the request headers `Authorization`, `Content-Type`, `Webrpc` and `X-Access-Key`,
+//! the methods `POST` and `PUT`, exposes `Webrpc`, and allows any origin unless
+//! [`AppConfig::cors_origins`] lists some (tokens travel in headers, never in cookies, so
+//! `*` hands a page nothing it did not already hold).
+//!
+//! The access log stays the one event per request written by [`MetadataApp`] itself rather
+//! than tower-http's `TraceLayer`: `TraceLayer` opens a span per request, and a span per
+//! call was measured (callgrind, see `logging`) to cost as much as the access line itself.
 //!
 //! It is `Clone`, `Send` and `Sync` with `Error = Infallible`, so it runs under
 //! `webrpc_server::Server`, and a `webrpc_client::Client` can use it as its transport in
@@ -17,15 +30,21 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
+use axum::extract::State;
+use axum::response::Response as AxumResponse;
+use axum::routing::{any, get};
 use bytes::Bytes;
-use http::{Request, Response};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::{Method, Request, Response, Uri};
 use http_body::Body;
 use http_body_util::Full;
 use sequence_metadata::MetadataError;
-use tower::{Layer, ServiceExt};
+use serde::Serialize;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use webrpc_server::{BoxError, ConcurrencyLimit, Router};
 
-use super::auth::{Auth, AuthLayer, JwtAuth};
+use super::auth::{AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
 use super::service::MetadataService;
 use super::store::Store;
@@ -65,19 +84,54 @@ impl CallLimits {
     }
 }
 
+/// How a [`MetadataApp`] is set up beyond its store and auth.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppConfig {
+    /// Limits on the webrpc calls.
+    pub limits: CallLimits,
+    /// Origins allowed by CORS (`--cors-origin`, e.g. `http://localhost:3000`); empty allows
+    /// any origin (`Access-Control-Allow-Origin: *`).
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// The CORS layer of the `/rpc/…` routes; see the module docs.
+pub fn cors_layer(origins: &[HeaderValue]) -> CorsLayer {
+    let allow_origin = if origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().cloned())
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::POST, Method::PUT])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static("webrpc"),
+            HeaderName::from_static("x-access-key"),
+        ])
+        .expose_headers([HeaderName::from_static("webrpc")])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// The body of `GET /health`.
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
 /// The server's tower service. See the module docs.
 #[derive(Debug)]
 pub struct MetadataApp<S> {
     service: Arc<MetadataService<S>>,
-    rpc: Auth<Router>,
-    router: Router,
+    router: axum::Router,
 }
 
 impl<S> Clone for MetadataApp<S> {
     fn clone(&self) -> Self {
         MetadataApp {
             service: Arc::clone(&self.service),
-            rpc: self.rpc.clone(),
             router: self.router.clone(),
         }
     }
@@ -87,25 +141,59 @@ impl<S: Store> MetadataApp<S> {
     /// The app over `store`: tokens are checked with `auth`, `baseURIs` start with
     /// `public_url`.
     pub fn new(store: Arc<S>, auth: JwtAuth, public_url: &str) -> Self {
-        Self::with_limits(store, auth, public_url, CallLimits::default())
+        Self::with_config(store, auth, public_url, AppConfig::default())
     }
 
     /// Like [`new`](Self::new), with limits on the calls run at once and on their duration.
     pub fn with_limits(store: Arc<S>, auth: JwtAuth, public_url: &str, limits: CallLimits) -> Self {
+        let config = AppConfig {
+            limits,
+            ..AppConfig::default()
+        };
+        Self::with_config(store, auth, public_url, config)
+    }
+
+    /// Like [`new`](Self::new), configured by `config`.
+    pub fn with_config(store: Arc<S>, auth: JwtAuth, public_url: &str, config: AppConfig) -> Self {
         let service = Arc::new(MetadataService::new(store, public_url));
-        let router = limits.apply(sequence_metadata::router(Arc::clone(&service)));
-        let rpc = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER).layer(router.clone());
-        MetadataApp {
-            service,
-            rpc,
-            router,
-        }
+        let webrpc = config
+            .limits
+            .apply(sequence_metadata::router(Arc::clone(&service)));
+        let rpc = ServiceBuilder::new()
+            .layer(cors_layer(&config.cors_origins))
+            .layer(AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER))
+            .service(webrpc.clone());
+        let router = axum::Router::new()
+            .route_service(&format!("{}{{*path}}", webrpc.basepath()), rpc)
+            .route(&format!("{PUBLIC_PREFIX}{{*path}}"), any(public_route::<S>))
+            .route("/health", get(health))
+            .fallback_service(webrpc)
+            .with_state(Arc::clone(&service));
+        MetadataApp { service, router }
     }
 
     /// The `Collections` implementation behind the app.
     pub fn service(&self) -> &Arc<MetadataService<S>> {
         &self.service
     }
+}
+
+/// `GET /health`: 200 with the version; the app exists only once its store is open.
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// The public metadata routes (see [`public`]); they parse the path themselves, so every id
+/// is checked to be canonical in one place.
+async fn public_route<S: Store>(
+    State(service): State<Arc<MetadataService<S>>>,
+    method: Method,
+    uri: Uri,
+) -> Response<Full<Bytes>> {
+    public::handle(service, method, uri.path().to_owned()).await
 }
 
 /// A request path in the access log: written as is when it is ASCII (a parsed URI path has no
@@ -125,17 +213,15 @@ impl std::fmt::Display for LogPath<'_> {
 }
 
 /// The future of a [`MetadataApp`] call.
-pub type AppFuture =
-    Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+pub type AppFuture = Pin<Box<dyn Future<Output = Result<AxumResponse, Infallible>> + Send>>;
 
 impl<S, B> tower::Service<Request<B>> for MetadataApp<S>
 where
     S: Store,
-    B: Body + Send + 'static,
-    B::Data: Send,
+    B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = AxumResponse;
     type Error = Infallible;
     type Future = AppFuture;
 
@@ -151,26 +237,16 @@ where
         // A clone of a parsed URI shares its bytes (no copy); only its path is logged, never
         // the query string.
         let uri = request.uri().clone();
-        let this = self.clone();
+        let router = self.router.clone();
         Box::pin(async move {
-            let path = uri.path();
-            let response = if path.starts_with(PUBLIC_PREFIX) {
-                public::handle(this.service, method.clone(), path.to_owned()).await
-            } else if path.starts_with(this.router.basepath()) {
-                match this.rpc.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
-            } else {
-                match this.router.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
+            let response = match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
             };
             if let Some(started) = started {
                 tracing::info!(
                     %method,
-                    path = %LogPath(path),
+                    path = %LogPath(uri.path()),
                     status = response.status().as_u16(),
                     elapsed_us = started.elapsed().as_micros() as u64,
                     "request"

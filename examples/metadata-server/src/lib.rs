@@ -8,8 +8,9 @@
 //!
 //! ## Architecture
 //!
-//! - [`MetadataApp`] ([`app`]): the tower service serving everything: `/rpc/…` through
-//!   [`AuthLayer`] to the webrpc router, `/projects/…` to the public metadata routes.
+//! - [`MetadataApp`] ([`app`]): the tower service serving everything, an axum router behind
+//!   the access log: `/rpc/…` through tower-http's CORS layer and [`AuthLayer`] to the
+//!   webrpc router, `/projects/…` to the public metadata routes, `GET /health`.
 //! - [`AuthLayer`] ([`auth`]): checks `Authorization: Bearer <JWT>` (HS256, claim
 //!   `project`) and puts the caller's [`AuthProject`] in the request extensions; optionally
 //!   with a bounded [`JwtCache`] of verified tokens ([`jwt_cache`]).
@@ -70,7 +71,7 @@ pub mod sqlite;
 pub mod store;
 mod validate;
 
-pub use app::MetadataApp;
+pub use app::{AppConfig, CallLimits, MetadataApp};
 pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
 pub use config::{ServerArgs, StoreKind};
 pub use jwt_cache::JwtCache;

@@ -59,6 +59,7 @@ struct Banner<'a> {
     addr: SocketAddr,
     public_url: &'a str,
     store: String,
+    cors: String,
     secret: SecretSource,
     project: u64,
     token: &'a str,
@@ -71,6 +72,7 @@ impl Banner<'_> {
             addr,
             public_url,
             store,
+            cors,
             secret,
             project,
             token,
@@ -89,9 +91,12 @@ impl Banner<'_> {
             )
         };
         writeln!(out, "metadata-server listening on {base}")?;
+        writeln!(out, "  version:     {}", env!("CARGO_PKG_VERSION"))?;
         writeln!(out, "  store:       {store}")?;
         writeln!(out, "  public URL:  {public_url}")?;
         writeln!(out, "  JWT secret:  {secret}")?;
+        writeln!(out, "  CORS:        {cors}")?;
+        writeln!(out, "  health:      {base}/health")?;
         writeln!(out)?;
         writeln!(out, "Dev JWT for project {project} (HS256, no expiry):")?;
         writeln!(out, "  {token}")?;
@@ -207,7 +212,8 @@ async fn serve<S: Store>(
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
-    let limits = args.call_limits();
+    let config = args.app_config();
+    let limits = config.limits;
     if limits != Default::default() {
         tracing::info!(
             max_concurrent_calls = limits.max_concurrent_calls,
@@ -216,11 +222,22 @@ async fn serve<S: Store>(
             "call limits"
         );
     }
-    let app = MetadataApp::with_limits(store, auth, &public_url, limits);
+    let cors = if config.cors_origins.is_empty() {
+        "any origin".to_owned()
+    } else {
+        config
+            .cors_origins
+            .iter()
+            .map(|origin| origin.to_str().unwrap_or("?"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let app = MetadataApp::with_config(store, auth, &public_url, config);
     Banner {
         addr,
         public_url: &public_url,
         store: store_label,
+        cors,
         secret: source,
         project: args.dev_project,
         token: &token,

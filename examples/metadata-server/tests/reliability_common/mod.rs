@@ -77,6 +77,7 @@ pub struct ServerProcess {
     /// The process id.
     pub pid: u32,
     log: Arc<Mutex<Vec<u8>>>,
+    printed: Arc<Mutex<String>>,
 }
 
 impl ServerProcess {
@@ -143,8 +144,11 @@ impl ServerProcess {
         }
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let printed = Arc::new(Mutex::new(String::new()));
         let read_banner = async {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
+                printed.lock().unwrap().push_str(&line);
+                printed.lock().unwrap().push('\n');
                 if let Some(url) = line.strip_prefix("metadata-server listening on ") {
                     return url.trim().to_owned();
                 }
@@ -159,7 +163,16 @@ impl ServerProcess {
             ),
         };
         // Keep reading, so the server never writes into a closed pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        {
+            let printed = Arc::clone(&printed);
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut printed = printed.lock().unwrap();
+                    printed.push_str(&line);
+                    printed.push('\n');
+                }
+            });
+        }
         let addr = base_url
             .strip_prefix("http://")
             .and_then(|a| a.parse().ok())
@@ -170,7 +183,13 @@ impl ServerProcess {
             base_url,
             pid,
             log,
+            printed,
         }
+    }
+
+    /// What the server printed on stdout so far (its startup text).
+    pub fn printed(&self) -> String {
+        self.printed.lock().unwrap().clone()
     }
 
     /// A client for `project` (token signed with [`SECRET`]).
