@@ -3,12 +3,14 @@
 //!
 //! ```text
 //!                    ┌─ /rpc/{*path}       → CorsLayer → AuthLayer → webrpc Router (Collections)
-//! request → access ──┼─ /projects/{*path}  → public metadata (no auth)
-//!            log     ├─ GET /health        → {"status":"ok","version":…}
+//! request → access ──┼─ /projects/{*path}  → CorsLayer → public metadata and asset files (no
+//!            log     │                       auth), asset upload (JWT; see `upload`)
+//!                    ├─ GET /health        → {"status":"ok","version":…}
 //!                    └─ anything else      → webrpc Router (answers WebrpcBadRoute)
 //! ```
 //!
-//! CORS (tower-http's [`CorsLayer`]) sits outside the auth layer, so a browser's preflight
+//! CORS (tower-http's [`CorsLayer`]), on `/rpc/…` and `/projects/…` (where asset uploads
+//! go), sits outside the auth checks, so a browser's preflight
 //! (`OPTIONS` with `Origin` and `Access-Control-Request-*`) is answered without a token. It
 //! allows the request headers `Authorization`, `Content-Type`, `Webrpc` and `X-Access-Key`,
 //! the methods `POST` and `PUT`, exposes `Webrpc`, and allows any origin unless
@@ -25,29 +27,31 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::response::Response as AxumResponse;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{any, get};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use http::{Method, Request, Response, Uri};
+use http::{Method, Request};
 use http_body::Body;
-use http_body_util::Full;
 use sequence_metadata::MetadataError;
 use serde::Serialize;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use webrpc_server::{BoxError, ConcurrencyLimit, Router};
 
+use super::assets::{AssetFiles, DEFAULT_MAX_UPLOAD_BYTES};
 use super::auth::{AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
 use super::service::MetadataService;
 use super::store::Store;
+use super::upload::{self, AssetPath, Uploads};
 
 /// Limits on the webrpc calls a [`MetadataApp`] runs (the `metadata-server` flags
 /// `--max-concurrent-calls`, `--queue-timeout-ms` and `--handler-timeout-secs`). They apply
@@ -92,6 +96,11 @@ pub struct AppConfig {
     /// Origins allowed by CORS (`--cors-origin`, e.g. `http://localhost:3000`); empty allows
     /// any origin (`Access-Control-Allow-Origin: *`).
     pub cors_origins: Vec<HeaderValue>,
+    /// Directory of uploaded asset files (`<db>.assets/` for SQLite); `None` is a temporary
+    /// directory removed with the app.
+    pub assets_dir: Option<PathBuf>,
+    /// Largest asset upload in bytes; 0 is [`DEFAULT_MAX_UPLOAD_BYTES`].
+    pub max_upload_bytes: u64,
 }
 
 /// The CORS layer of the `/rpc/…` routes; see the module docs.
@@ -119,6 +128,21 @@ pub fn cors_layer(origins: &[HeaderValue]) -> CorsLayer {
 struct Health {
     status: &'static str,
     version: &'static str,
+}
+
+/// The state of the axum routes.
+struct RouteState<S> {
+    service: Arc<MetadataService<S>>,
+    uploads: Arc<Uploads>,
+}
+
+impl<S> Clone for RouteState<S> {
+    fn clone(&self) -> Self {
+        RouteState {
+            service: Arc::clone(&self.service),
+            uploads: Arc::clone(&self.uploads),
+        }
+    }
 }
 
 /// The server's tower service. See the module docs.
@@ -154,7 +178,36 @@ impl<S: Store> MetadataApp<S> {
     }
 
     /// Like [`new`](Self::new), configured by `config`.
+    ///
+    /// # Panics
+    ///
+    /// When the asset directory cannot be opened; [`try_with_config`](Self::try_with_config)
+    /// returns that error instead.
     pub fn with_config(store: Arc<S>, auth: JwtAuth, public_url: &str, config: AppConfig) -> Self {
+        Self::try_with_config(store, auth, public_url, config).expect("open the asset directory")
+    }
+
+    /// Like [`with_config`](Self::with_config), failing when the asset directory cannot be
+    /// opened or created.
+    pub fn try_with_config(
+        store: Arc<S>,
+        auth: JwtAuth,
+        public_url: &str,
+        config: AppConfig,
+    ) -> std::io::Result<Self> {
+        let files = match &config.assets_dir {
+            Some(dir) => AssetFiles::open(dir)?,
+            None => AssetFiles::temporary()?,
+        };
+        let uploads = Arc::new(Uploads {
+            auth: auth.clone(),
+            files,
+            max_bytes: match config.max_upload_bytes {
+                0 => DEFAULT_MAX_UPLOAD_BYTES,
+                n => n,
+            },
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        });
         let service = Arc::new(MetadataService::new(store, public_url));
         let webrpc = config
             .limits
@@ -165,11 +218,20 @@ impl<S: Store> MetadataApp<S> {
             .service(webrpc.clone());
         let router = axum::Router::new()
             .route_service(&format!("{}{{*path}}", webrpc.basepath()), rpc)
-            .route(&format!("{PUBLIC_PREFIX}{{*path}}"), any(public_route::<S>))
+            // CORS here too: a browser's upload (`PUT` with `Authorization`) is preflighted.
+            .route(
+                &format!("{PUBLIC_PREFIX}{{*path}}"),
+                any(public_route::<S>).layer(cors_layer(&config.cors_origins)),
+            )
             .route("/health", get(health))
             .fallback_service(webrpc)
-            .with_state(Arc::clone(&service));
-        MetadataApp { service, router }
+            // Uploads count their own bytes against `max_upload_bytes`.
+            .layer(DefaultBodyLimit::disable())
+            .with_state(RouteState {
+                service: Arc::clone(&service),
+                uploads,
+            });
+        Ok(MetadataApp { service, router })
     }
 
     /// The `Collections` implementation behind the app.
@@ -186,14 +248,46 @@ async fn health() -> axum::Json<Health> {
     })
 }
 
-/// The public metadata routes (see [`public`]); they parse the path themselves, so every id
-/// is checked to be canonical in one place.
+/// The public metadata routes (see [`public`]) and the asset routes (see [`upload`]); they
+/// parse the path themselves, so every id is checked to be canonical in one place.
 async fn public_route<S: Store>(
-    State(service): State<Arc<MetadataService<S>>>,
-    method: Method,
-    uri: Uri,
-) -> Response<Full<Bytes>> {
-    public::handle(service, method, uri.path().to_owned()).await
+    State(state): State<RouteState<S>>,
+    request: axum::extract::Request,
+) -> AxumResponse {
+    let method = request.method().clone();
+    let is_read = method == Method::GET || method == Method::HEAD;
+    match upload::parse(request.uri().path()) {
+        Some(AssetPath::Upload {
+            project,
+            collection,
+            asset,
+        }) if method == Method::PUT => {
+            upload::upload(
+                state.service,
+                state.uploads,
+                request,
+                (project, collection, asset),
+            )
+            .await
+        }
+        Some(AssetPath::File {
+            project,
+            collection,
+            asset,
+            sha256,
+        }) if is_read => {
+            upload::serve(
+                state.service,
+                state.uploads,
+                request,
+                (project, collection, asset, sha256),
+            )
+            .await
+        }
+        _ => public::handle(state.service, method, request.uri().path().to_owned())
+            .await
+            .into_response(),
+    }
 }
 
 /// A request path in the access log: written as is when it is ASCII (a parsed URI path has no

@@ -11,6 +11,7 @@ use clap::{Parser, ValueEnum};
 use http::HeaderValue;
 
 use super::app::{AppConfig, CallLimits};
+use super::assets::DEFAULT_MAX_UPLOAD_BYTES;
 use super::logging::LogFormat;
 
 /// Default listen address: `127.0.0.1:4242`.
@@ -94,6 +95,12 @@ pub struct ServerArgs {
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin,
           value_delimiter = ',', env = "METADATA_CORS_ORIGIN")]
     pub cors_origins: Vec<HeaderValue>,
+
+    /// Largest asset upload (`PUT …/assets/{id}/upload`), in bytes; a larger file is answered
+    /// 413 `WebrpcBadRequest` naming the limit. Uploaded files are kept in `<db>.assets/`
+    /// (a temporary directory with the memory store).
+    #[arg(long, default_value_t = DEFAULT_MAX_UPLOAD_BYTES, env = "METADATA_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: u64,
 }
 
 /// An origin for `--cors-origin`: `scheme://host[:port]`, nothing after it.
@@ -125,6 +132,8 @@ impl ServerArgs {
         AppConfig {
             limits: self.call_limits(),
             cors_origins: self.cors_origins.clone(),
+            assets_dir: None,
+            max_upload_bytes: self.max_upload_bytes,
         }
     }
 

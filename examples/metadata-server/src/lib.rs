@@ -10,7 +10,8 @@
 //!
 //! - [`MetadataApp`] ([`app`]): the tower service serving everything, an axum router behind
 //!   the access log: `/rpc/…` through tower-http's CORS layer and [`AuthLayer`] to the
-//!   webrpc router, `/projects/…` to the public metadata routes, `GET /health`.
+//!   webrpc router, `/projects/…` to the public metadata routes and to asset upload and
+//!   asset files ([`assets`]), `GET /health`.
 //! - [`AuthLayer`] ([`auth`]): checks `Authorization: Bearer <JWT>` (HS256, claim
 //!   `project`) and puts the caller's [`AuthProject`] in the request extensions; optionally
 //!   with a bounded [`JwtCache`] of verified tokens ([`jwt_cache`]).
@@ -59,6 +60,7 @@
 //! ```
 
 pub mod app;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod jwt_cache;
@@ -69,6 +71,7 @@ pub mod server;
 pub mod service;
 pub mod sqlite;
 pub mod store;
+mod upload;
 mod validate;
 
 pub use app::{AppConfig, CallLimits, MetadataApp};

@@ -2,7 +2,7 @@
 //! stderr, written off the request path.
 //!
 //! - Events are formatted on the thread that emits them (one short line) and handed to a
-//!   background writer thread ([`tracing_appender::non_blocking`]), so a slow terminal, pipe
+//!   background writer thread ([`tracing_appender::non_blocking()`]), so a slow terminal, pipe
 //!   or disk never stalls a request. The queue holds up to 128 000 lines; when it is full the
 //!   emitting thread waits rather than dropping lines, so the access log stays complete.
 //! - ANSI colours only when stderr is a terminal: a file or a pipe gets plain text.

@@ -59,6 +59,7 @@ struct Banner<'a> {
     addr: SocketAddr,
     public_url: &'a str,
     store: String,
+    assets: String,
     cors: String,
     secret: SecretSource,
     project: u64,
@@ -72,6 +73,7 @@ impl Banner<'_> {
             addr,
             public_url,
             store,
+            assets,
             cors,
             secret,
             project,
@@ -93,6 +95,7 @@ impl Banner<'_> {
         writeln!(out, "metadata-server listening on {base}")?;
         writeln!(out, "  version:     {}", env!("CARGO_PKG_VERSION"))?;
         writeln!(out, "  store:       {store}")?;
+        writeln!(out, "  assets:      {assets}")?;
         writeln!(out, "  public URL:  {public_url}")?;
         writeln!(out, "  JWT secret:  {secret}")?;
         writeln!(out, "  CORS:        {cors}")?;
@@ -212,7 +215,16 @@ async fn serve<S: Store>(
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
-    let config = args.app_config();
+    let mut config = args.app_config();
+    if args.store == StoreKind::Sqlite {
+        let mut dir = args.db.clone().into_os_string();
+        dir.push(".assets");
+        config.assets_dir = Some(dir.into());
+    }
+    let assets = match &config.assets_dir {
+        Some(dir) => dir.display().to_string(),
+        None => "a temporary directory (lost on exit)".to_owned(),
+    };
     let limits = config.limits;
     if limits != Default::default() {
         tracing::info!(
@@ -232,11 +244,12 @@ async fn serve<S: Store>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let app = MetadataApp::with_config(store, auth, &public_url, config);
+    let app = MetadataApp::try_with_config(store, auth, &public_url, config)?;
     Banner {
         addr,
         public_url: &public_url,
         store: store_label,
+        assets,
         cors,
         secret: source,
         project: args.dev_project,

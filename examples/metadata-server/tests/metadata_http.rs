@@ -84,6 +84,26 @@ async fn a_browser_preflight_is_answered_before_auth_with_the_sdk_headers_allowe
 }
 
 #[tokio::test]
+async fn an_upload_preflight_is_answered_for_put_without_a_token() {
+    let app = app(&[]);
+    let request = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/projects/1/collections/1/assets/1/upload")
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "authorization")
+        .body(Full::default())
+        .unwrap();
+    let response = send(&app, request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "access-control-allow-origin"), "*");
+    assert!(listed(header(&response, "access-control-allow-methods")).contains(&"put".into()));
+    assert!(
+        listed(header(&response, "access-control-allow-headers")).contains(&"authorization".into())
+    );
+}
+
+#[tokio::test]
 async fn a_cross_origin_call_exposes_the_webrpc_header_even_when_auth_rejects_it() {
     let app = app(&[]);
     let request = Request::builder()
