@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use examples::metadata::{AuthProject, MemoryStore, MetadataService};
+use metadata_server::{AuthProject, MemoryStore, MetadataService};
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};

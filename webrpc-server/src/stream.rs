@@ -74,6 +74,14 @@ impl From<Bytes> for ResponseBody {
     }
 }
 
+/// An empty body, as [`ResponseBody::empty`] (tower-http's CORS layer answers preflights
+/// with the default body).
+impl Default for ResponseBody {
+    fn default() -> Self {
+        ResponseBody::empty()
+    }
+}
+
 impl From<Full<Bytes>> for ResponseBody {
     fn from(body: Full<Bytes>) -> Self {
         ResponseBody {

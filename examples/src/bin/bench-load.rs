@@ -253,7 +253,7 @@ fn start(
     let path = exe.with_file_name(binary);
     if !path.exists() {
         return Err(format!(
-            "{} not found: build it first with `cargo build --release -p examples --bins`",
+            "{} not found: build it first with `cargo build --release -p examples -p metadata-server --bins`",
             path.display()
         ));
     }

@@ -3,7 +3,7 @@
 //! against it, and with a database file its data and JWT secret survive `kill -9`.
 //!
 //! ```text
-//! cargo test -p examples --test metadata_binary
+//! cargo test -p metadata-server --test metadata_binary
 //! ```
 
 mod metadata_common;
@@ -372,7 +372,7 @@ async fn default_text_log_to_a_file_is_plain_with_one_access_line_per_request() 
     );
     let access: Vec<&str> = log
         .lines()
-        .filter(|line| line.contains("examples::metadata::app: request "))
+        .filter(|line| line.contains("metadata_server::app: request "))
         .collect();
     assert_eq!(access.len(), 8, "{log}");
     for line in &access {
@@ -422,7 +422,7 @@ async fn json_log_format_writes_one_json_object_per_line() {
     assert_eq!(access.len(), 8, "{log}");
     for line in &access {
         assert_eq!(line["level"], "INFO");
-        assert_eq!(line["target"], "examples::metadata::app");
+        assert_eq!(line["target"], "metadata_server::app");
         assert!(line["fields"]["status"].is_u64(), "{line}");
         assert!(line["fields"]["elapsed_us"].is_u64(), "{line}");
         assert!(line["fields"]["method"].is_string(), "{line}");

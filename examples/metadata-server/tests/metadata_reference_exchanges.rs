@@ -21,7 +21,7 @@ struct Exchange {
 }
 
 async fn replay(
-    h: &Harness<examples::metadata::MemoryStore>,
+    h: &Harness<metadata_server::MemoryStore>,
     x: Exchange,
 ) -> (u16, http::HeaderMap, Value) {
     let mut builder = Request::builder()

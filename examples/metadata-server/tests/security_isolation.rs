@@ -6,7 +6,7 @@
 //! stores.
 //!
 //! ```text
-//! cargo test -p examples --test security_isolation
+//! cargo test -p metadata-server --test security_isolation
 //! ```
 
 mod metadata_common;
@@ -15,7 +15,7 @@ use http::StatusCode;
 use metadata_common::*;
 use sequence_metadata::*;
 
-use examples::metadata::Store;
+use metadata_server::Store;
 
 const A: u64 = 100;
 const B: u64 = 200;

@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use webrpc_client::{Client, HttpTransport};
 
-use examples::metadata::JwtAuth;
+use metadata_server::JwtAuth;
 
 /// Generous bound on anything that waits for another process or task.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -37,26 +36,23 @@ pub fn token(project: u64) -> String {
 /// The typed client over loopback.
 pub type RemoteClient = CollectionsClient<Client<HttpTransport>>;
 
-/// A database file in the temp directory, removed (with its WAL files) on drop.
+/// A database path in a fresh temporary directory ([`tempfile::TempDir`]); the directory,
+/// with the database, its WAL files and anything next to it, is removed on drop.
 #[derive(Debug)]
 pub struct TempDb {
+    dir: tempfile::TempDir,
     path: PathBuf,
 }
 
 impl TempDb {
-    /// A fresh, unique path (the file does not exist yet).
+    /// A fresh, unique path (the file does not exist yet); `name` prefixes the directory.
     pub fn new(name: &str) -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let path = std::env::temp_dir().join(format!(
-            "webrpc-reliability-{name}-{}-{nanos}-{}.db",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        TempDb { path }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("webrpc-metadata-{name}-"))
+            .tempdir()
+            .expect("create a temp dir");
+        let path = dir.path().join("metadata.db");
+        TempDb { dir, path }
     }
 
     /// The database file.
@@ -67,16 +63,6 @@ impl TempDb {
     /// The path as a command-line argument.
     pub fn arg(&self) -> String {
         self.path.to_str().expect("utf-8 temp path").to_owned()
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut file = self.path.clone().into_os_string();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
     }
 }
 
@@ -91,6 +77,7 @@ pub struct ServerProcess {
     /// The process id.
     pub pid: u32,
     log: Arc<Mutex<Vec<u8>>>,
+    printed: Arc<Mutex<String>>,
 }
 
 impl ServerProcess {
@@ -157,8 +144,11 @@ impl ServerProcess {
         }
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let printed = Arc::new(Mutex::new(String::new()));
         let read_banner = async {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
+                printed.lock().unwrap().push_str(&line);
+                printed.lock().unwrap().push('\n');
                 if let Some(url) = line.strip_prefix("metadata-server listening on ") {
                     return url.trim().to_owned();
                 }
@@ -173,7 +163,16 @@ impl ServerProcess {
             ),
         };
         // Keep reading, so the server never writes into a closed pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        {
+            let printed = Arc::clone(&printed);
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut printed = printed.lock().unwrap();
+                    printed.push_str(&line);
+                    printed.push('\n');
+                }
+            });
+        }
         let addr = base_url
             .strip_prefix("http://")
             .and_then(|a| a.parse().ok())
@@ -184,7 +183,13 @@ impl ServerProcess {
             base_url,
             pid,
             log,
+            printed,
         }
+    }
+
+    /// What the server printed on stdout so far (its startup text).
+    pub fn printed(&self) -> String {
+        self.printed.lock().unwrap().clone()
     }
 
     /// A client for `project` (token signed with [`SECRET`]).

@@ -6,7 +6,7 @@
 //! the server is back). The figures printed here are recorded in docs/reliability.md.
 //!
 //! ```text
-//! cargo test -p examples --test reliability_faults -- --nocapture
+//! cargo test -p metadata-server --test reliability_faults -- --nocapture
 //! ```
 
 mod reliability_common;
@@ -22,7 +22,7 @@ use sequence_metadata::*;
 use tokio::process::Command;
 use webrpc_client::Client;
 
-use examples::metadata::{JwtAuth, MetadataApp, SqliteStore};
+use metadata_server::{JwtAuth, MetadataApp, SqliteStore};
 
 /// The cause every storage failure reaches clients with.
 const STORE_FAILED: &str = "the metadata store failed; the server log has the details";

@@ -4,7 +4,6 @@
 #![allow(dead_code, unreachable_pub)] // each test file uses its own subset; a private module
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use tower::ServiceExt;
 use webrpc_client::Client;
 use webrpc_core::WebrpcError;
 
-use examples::metadata::{JwtAuth, MemoryStore, MetadataApp, SqliteStore, Store};
+use metadata_server::{JwtAuth, MemoryStore, MetadataApp, SqliteStore, Store};
 
 /// Generous bound on anything that waits for another process or task.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -30,41 +29,28 @@ pub const SECRET: &[u8] = b"test secret";
 /// The public URL in-process servers put in `baseURIs`.
 pub const PUBLIC_URL: &str = "http://metadata.test";
 
-/// A database file in the temp directory, removed (with its WAL files) on drop.
+/// A database path in a fresh temporary directory ([`tempfile::TempDir`]); the directory,
+/// with the database, its WAL files and anything next to it, is removed on drop.
 #[derive(Debug)]
 pub struct TempDb {
+    dir: tempfile::TempDir,
     path: PathBuf,
 }
 
 impl TempDb {
-    /// A fresh, unique path (the file does not exist yet).
+    /// A fresh, unique path (the file does not exist yet); `name` prefixes the directory.
     pub fn new(name: &str) -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let path = std::env::temp_dir().join(format!(
-            "webrpc-metadata-{name}-{}-{nanos}-{}.db",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        TempDb { path }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("webrpc-metadata-{name}-"))
+            .tempdir()
+            .expect("create a temp dir");
+        let path = dir.path().join("metadata.db");
+        TempDb { dir, path }
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut file = self.path.clone().into_os_string();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
     }
 }
 

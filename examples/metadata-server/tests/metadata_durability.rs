@@ -3,7 +3,7 @@
 //! without SQL or file names.
 //!
 //! ```text
-//! cargo test -p examples --test metadata_durability
+//! cargo test -p metadata-server --test metadata_durability
 //! ```
 
 mod metadata_common;
@@ -15,8 +15,8 @@ use metadata_common::*;
 use rusqlite::Connection;
 use sequence_metadata::*;
 
-use examples::metadata::sqlite::JWT_SECRET_SETTING;
-use examples::metadata::{JwtAuth, MetadataApp, SqliteStore, StoreError};
+use metadata_server::sqlite::JWT_SECRET_SETTING;
+use metadata_server::{JwtAuth, MetadataApp, SqliteStore, StoreError};
 
 fn ctx() -> Context {
     Context::new()

@@ -1,7 +1,7 @@
 //! Every outcome of the Metadata server's JWT auth layer, in process through the whole app.
 //!
 //! ```text
-//! cargo test -p examples --test metadata_auth
+//! cargo test -p metadata-server --test metadata_auth
 //! ```
 
 mod metadata_common;
@@ -16,7 +16,7 @@ use sequence_metadata::*;
 use serde_json::{json, Value};
 use webrpc_client::CallOptions;
 
-use examples::metadata::{Claims, JwtAuth};
+use metadata_server::{Claims, JwtAuth};
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -56,7 +56,7 @@ fn signed(claims: &Value, secret: &[u8], alg: Algorithm) -> String {
 
 /// Calls ListCollections with exactly this `Authorization` value (or none).
 async fn list_with(
-    h: &Harness<examples::metadata::MemoryStore>,
+    h: &Harness<metadata_server::MemoryStore>,
     authorization: Option<&str>,
 ) -> Result<ListCollectionsResponse, WebrpcError> {
     let mut options = CallOptions::new();

@@ -1,7 +1,7 @@
 //! The local Sequence Metadata server.
 //!
 //! ```text
-//! cargo run --release -p examples --bin metadata-server -- [--addr 127.0.0.1:4242] \
+//! cargo run --release -p metadata-server -- [--addr 127.0.0.1:4242] \
 //!     [--db ./metadata.db] [--store sqlite|memory] [--jwt-secret SECRET] [--public-url URL]
 //! ```
 //!
@@ -13,7 +13,7 @@
 //! SIGTERM, flushing the log.
 
 use clap::Parser;
-use examples::metadata::{logging, server, ServerArgs};
+use metadata_server::{logging, server, ServerArgs};
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn shutdown_signal() {

@@ -10,7 +10,7 @@
 //! timeout) while its reads go on.
 //!
 //! ```text
-//! cargo test -p examples --test reliability_overload -- --nocapture
+//! cargo test -p metadata-server --test reliability_overload -- --nocapture
 //! ```
 
 mod reliability_common;

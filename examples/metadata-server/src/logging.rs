@@ -95,7 +95,7 @@ pub fn init(format: LogFormat) -> LogGuard {
 /// event is outside any span and colours are off (the access log to a file or a pipe), by
 /// the default formatter otherwise.
 ///
-/// `2026-12-01T23:43:24.311896Z  INFO examples::metadata::app: request method=POST …`
+/// `2026-12-01T23:43:24.311896Z  INFO metadata_server::app: request method=POST …`
 #[derive(Debug, Default)]
 pub struct PlainText {
     fallback: format::Format,

@@ -1,15 +1,17 @@
 //! Command-line configuration of the `metadata-server` binary.
 //!
 //! Every flag has a default suited to running the server locally, so
-//! `cargo run --release -p examples --bin metadata-server` needs none of them.
+//! `cargo run --release -p metadata-server` needs none of them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use http::HeaderValue;
 
-use super::app::CallLimits;
+use super::app::{AppConfig, CallLimits};
+use super::assets::DEFAULT_MAX_UPLOAD_BYTES;
 use super::logging::LogFormat;
 
 /// Default listen address: `127.0.0.1:4242`.
@@ -86,6 +88,34 @@ pub struct ServerArgs {
     /// cached token skips the HS256 check until its `exp`; see `JwtCache`.
     #[arg(long, default_value_t = 0, env = "METADATA_JWT_CACHE")]
     pub jwt_cache: usize,
+
+    /// An origin browsers may call the webrpc API from (CORS), e.g. `http://localhost:3000`;
+    /// repeat the flag (or separate with commas in `METADATA_CORS_ORIGIN`) for several.
+    /// Default: any origin, since tokens travel in headers, never in cookies.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin,
+          value_delimiter = ',', env = "METADATA_CORS_ORIGIN")]
+    pub cors_origins: Vec<HeaderValue>,
+
+    /// Largest asset upload (`PUT …/assets/{id}/upload`), in bytes; a larger file is answered
+    /// 413 `WebrpcBadRequest` naming the limit. Uploaded files are kept in `<db>.assets/`
+    /// (a temporary directory with the memory store).
+    #[arg(long, default_value_t = DEFAULT_MAX_UPLOAD_BYTES, env = "METADATA_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: u64,
+}
+
+/// An origin for `--cors-origin`: `scheme://host[:port]`, nothing after it.
+fn parse_origin(text: &str) -> Result<HeaderValue, String> {
+    let uri: http::Uri = text.parse().map_err(|e| format!("not an origin: {e}"))?;
+    let bare = uri.scheme().is_some()
+        && uri.authority().is_some()
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/")
+        && !text.ends_with('/');
+    if !bare {
+        return Err("an origin is scheme://host[:port], e.g. http://localhost:3000".into());
+    }
+    HeaderValue::from_str(text).map_err(|e| format!("not an origin: {e}"))
 }
 
 impl ServerArgs {
@@ -94,6 +124,16 @@ impl ServerArgs {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{bound}"),
+        }
+    }
+
+    /// The app configuration set by the flags: call limits and CORS origins.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            limits: self.call_limits(),
+            cors_origins: self.cors_origins.clone(),
+            assets_dir: None,
+            max_upload_bytes: self.max_upload_bytes,
         }
     }
 
@@ -114,6 +154,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cors_origin_must_be_a_bare_origin() {
+        for bad in [
+            "localhost",
+            "http://a.example/path",
+            "http://a.example/",
+            "*",
+            "",
+        ] {
+            assert!(
+                ServerArgs::try_parse_from(["metadata-server", "--cors-origin", bad]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults() {
         let args = ServerArgs::try_parse_from(["metadata-server"]).unwrap();
         assert_eq!(args.addr, DEFAULT_ADDR.parse().unwrap());
@@ -122,6 +178,7 @@ mod tests {
         assert_eq!(args.dev_project, 1);
         assert_eq!(args.log_format, LogFormat::Text);
         assert_eq!(args.jwt_cache, 0);
+        assert!(args.cors_origins.is_empty());
         assert_eq!(args.call_limits(), CallLimits::default());
         assert_eq!(
             args.public_url("127.0.0.1:5000".parse().unwrap()),
@@ -153,6 +210,10 @@ mod tests {
             "json",
             "--jwt-cache",
             "1000",
+            "--cors-origin",
+            "http://localhost:3000",
+            "--cors-origin",
+            "https://app.example.com",
         ])
         .unwrap();
         assert_eq!(
@@ -166,6 +227,10 @@ mod tests {
         assert_eq!(args.store, StoreKind::Memory);
         assert_eq!(args.log_format, LogFormat::Json);
         assert_eq!(args.jwt_cache, 1000);
+        assert_eq!(
+            args.cors_origins,
+            ["http://localhost:3000", "https://app.example.com"]
+        );
         assert_eq!(args.jwt_secret.as_deref(), Some("s3cret"));
         assert_eq!(
             args.public_url("127.0.0.1:1".parse().unwrap()),

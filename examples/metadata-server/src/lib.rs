@@ -3,13 +3,15 @@
 //! `https://metadata.sequence.app`.
 //!
 //! ```text
-//! cargo run --release -p examples --bin metadata-server
+//! cargo run --release -p metadata-server
 //! ```
 //!
 //! ## Architecture
 //!
-//! - [`MetadataApp`] ([`app`]): the tower service serving everything: `/rpc/…` through
-//!   [`AuthLayer`] to the webrpc router, `/projects/…` to the public metadata routes.
+//! - [`MetadataApp`] ([`app`]): the tower service serving everything, an axum router behind
+//!   the access log: `/rpc/…` through tower-http's CORS layer and [`AuthLayer`] to the
+//!   webrpc router, `/projects/…` to the public metadata routes and to asset upload and
+//!   asset files ([`assets`]), `GET /health`.
 //! - [`AuthLayer`] ([`auth`]): checks `Authorization: Bearer <JWT>` (HS256, claim
 //!   `project`) and puts the caller's [`AuthProject`] in the request extensions; optionally
 //!   with a bounded [`JwtCache`] of verified tokens ([`jwt_cache`]).
@@ -27,7 +29,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use examples::metadata::{JwtAuth, MemoryStore, MetadataApp};
+//! use metadata_server::{JwtAuth, MemoryStore, MetadataApp};
 //! use sequence_metadata::{
 //!     Collection, CollectionMetadata, Collections, CollectionsClient, Context,
 //!     CreateCollectionRequest,
@@ -58,6 +60,7 @@
 //! ```
 
 pub mod app;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod jwt_cache;
@@ -68,9 +71,10 @@ pub mod server;
 pub mod service;
 pub mod sqlite;
 pub mod store;
+mod upload;
 mod validate;
 
-pub use app::MetadataApp;
+pub use app::{AppConfig, CallLimits, MetadataApp};
 pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
 pub use config::{ServerArgs, StoreKind};
 pub use jwt_cache::JwtCache;

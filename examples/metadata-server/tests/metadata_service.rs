@@ -3,7 +3,7 @@
 //! process through the whole app (auth layer, webrpc router, service, store).
 //!
 //! ```text
-//! cargo test -p examples --test metadata_service
+//! cargo test -p metadata-server --test metadata_service
 //! ```
 
 mod metadata_common;
@@ -15,7 +15,7 @@ use metadata_common::*;
 use sequence_metadata::*;
 use serde_json::json;
 
-use examples::metadata::Store;
+use metadata_server::Store;
 
 fn ctx() -> Context {
     Context::new()

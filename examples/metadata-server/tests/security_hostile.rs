@@ -7,7 +7,7 @@
 //! `PRAGMA integrity_check` ok).
 //!
 //! ```text
-//! cargo test -p examples --test security_hostile
+//! cargo test -p metadata-server --test security_hostile
 //! ```
 
 mod metadata_common;
@@ -19,7 +19,7 @@ use metadata_common::*;
 use sequence_metadata::*;
 use serde_json::{json, Map, Value};
 
-use examples::metadata::Store;
+use metadata_server::Store;
 
 /// `assert_eq!` that does not print the values (one of them may be 1 MB).
 macro_rules! same {

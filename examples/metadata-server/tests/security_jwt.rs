@@ -5,7 +5,7 @@
 //! server's whole log is searched for the tokens, the secret and `Bearer`.
 //!
 //! ```text
-//! cargo test -p examples --test security_jwt -- --nocapture
+//! cargo test -p metadata-server --test security_jwt -- --nocapture
 //! ```
 
 mod reliability_common;
@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-use examples::metadata::{JwtAuth, MemoryStore, MetadataApp};
+use metadata_server::{JwtAuth, MemoryStore, MetadataApp};
 use sequence_metadata::Collections;
 
 fn now() -> f64 {

@@ -1,7 +1,7 @@
 //! Creates a collection and publishes it, with the typed `Collections` client.
 //!
 //! ```text
-//! cargo run -p examples --bin publish-collection -- --jwt "$METADATA_JWT" [--url http://127.0.0.1:4242]
+//! cargo run -p metadata-server --bin publish-collection -- --jwt "$METADATA_JWT" [--url http://127.0.0.1:4242]
 //! ```
 //!
 //! Works against the local `metadata-server` (which prints a JWT at startup) or any server

@@ -59,6 +59,8 @@ struct Banner<'a> {
     addr: SocketAddr,
     public_url: &'a str,
     store: String,
+    assets: String,
+    cors: String,
     secret: SecretSource,
     project: u64,
     token: &'a str,
@@ -71,6 +73,8 @@ impl Banner<'_> {
             addr,
             public_url,
             store,
+            assets,
+            cors,
             secret,
             project,
             token,
@@ -89,9 +93,13 @@ impl Banner<'_> {
             )
         };
         writeln!(out, "metadata-server listening on {base}")?;
+        writeln!(out, "  version:     {}", env!("CARGO_PKG_VERSION"))?;
         writeln!(out, "  store:       {store}")?;
+        writeln!(out, "  assets:      {assets}")?;
         writeln!(out, "  public URL:  {public_url}")?;
         writeln!(out, "  JWT secret:  {secret}")?;
+        writeln!(out, "  CORS:        {cors}")?;
+        writeln!(out, "  health:      {base}/health")?;
         writeln!(out)?;
         writeln!(out, "Dev JWT for project {project} (HS256, no expiry):")?;
         writeln!(out, "  {token}")?;
@@ -207,7 +215,17 @@ async fn serve<S: Store>(
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
-    let limits = args.call_limits();
+    let mut config = args.app_config();
+    if args.store == StoreKind::Sqlite {
+        let mut dir = args.db.clone().into_os_string();
+        dir.push(".assets");
+        config.assets_dir = Some(dir.into());
+    }
+    let assets = match &config.assets_dir {
+        Some(dir) => dir.display().to_string(),
+        None => "a temporary directory (lost on exit)".to_owned(),
+    };
+    let limits = config.limits;
     if limits != Default::default() {
         tracing::info!(
             max_concurrent_calls = limits.max_concurrent_calls,
@@ -216,11 +234,23 @@ async fn serve<S: Store>(
             "call limits"
         );
     }
-    let app = MetadataApp::with_limits(store, auth, &public_url, limits);
+    let cors = if config.cors_origins.is_empty() {
+        "any origin".to_owned()
+    } else {
+        config
+            .cors_origins
+            .iter()
+            .map(|origin| origin.to_str().unwrap_or("?"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let app = MetadataApp::try_with_config(store, auth, &public_url, config)?;
     Banner {
         addr,
         public_url: &public_url,
         store: store_label,
+        assets,
+        cors,
         secret: source,
         project: args.dev_project,
         token: &token,

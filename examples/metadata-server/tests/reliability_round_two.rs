@@ -369,7 +369,7 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
 
 /// The figure of the issue: peak server memory while four clients list 100 collections of
 /// 1.9 MB each at once (`pageSize` 100). Run on demand:
-/// `cargo test -p examples --test reliability_round_two -- --ignored --nocapture`.
+/// `cargo test -p metadata-server --test reliability_round_two -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "a figure for docs/reliability.md: uploads 190 MB"]
 async fn peak_memory_of_the_worst_list() {

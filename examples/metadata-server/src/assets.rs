@@ -1,0 +1,260 @@
+//! Asset files: the bytes uploaded with
+//! `PUT /projects/{p}/collections/{c}/assets/{a}/upload`, kept content-addressed in one
+//! directory (`<db>.assets/` next to the SQLite database, a temporary directory for the
+//! memory store).
+//!
+//! A file is named by the SHA-256 of its bytes (64 lowercase hex digits). An upload is
+//! streamed into a temporary file (`*.part`) in the same directory, counted against the size
+//! limit as it arrives, fsynced, then renamed to its final name and the directory fsynced: a
+//! crash mid-upload leaves at most a `*.part` file (removed the next time the directory is
+//! opened) and never a half-written file under a content name, and the bytes of an earlier
+//! upload stay intact.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+/// Default largest upload, in bytes: 100 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Bytes kept in memory from the start of an upload to read an image's header.
+const HEADER_BYTES: usize = 64 * 1024;
+
+/// The directory of asset files.
+#[derive(Debug)]
+pub struct AssetFiles {
+    dir: PathBuf,
+    // Keeps the directory of a memory store alive; removed on drop.
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// What an upload wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// SHA-256 of the bytes, lowercase hex: the file's name.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The image's MIME type when the bytes start with a known image header.
+    pub image_mime: Option<&'static str>,
+    /// The image's width and height in pixels, when known.
+    pub dimensions: Option<(u64, u64)>,
+}
+
+/// Why an upload was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// More bytes than the limit.
+    #[error("the file is larger than the upload limit of {0} bytes")]
+    TooLarge(u64),
+    /// The file could not be written.
+    #[error("the upload could not be stored: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AssetFiles {
+    /// Opens (creating it if needed) `dir`, removing `*.part` files left by an interrupted
+    /// upload.
+    pub fn open(dir: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "part") {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(AssetFiles { dir, _temp: None })
+    }
+
+    /// A fresh temporary directory, removed when the value is dropped (memory store).
+    pub fn temporary() -> std::io::Result<Self> {
+        let temp = tempfile::Builder::new()
+            .prefix("metadata-assets-")
+            .tempdir()?;
+        Ok(AssetFiles {
+            dir: temp.path().to_path_buf(),
+            _temp: Some(temp),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file holding the content `sha256`, if `sha256` is a content name (64 lowercase
+    /// hex digits).
+    pub fn path(&self, sha256: &str) -> Option<PathBuf> {
+        is_content_name(sha256).then(|| self.dir.join(sha256))
+    }
+
+    /// Starts an upload: a `*.part` file in the directory.
+    pub fn begin(&self, max_bytes: u64) -> std::io::Result<Upload> {
+        let file = tempfile::Builder::new()
+            .prefix(".upload-")
+            .suffix(".part")
+            .tempfile_in(&self.dir)?;
+        Ok(Upload {
+            file,
+            dir: self.dir.clone(),
+            digest: ring::digest::Context::new(&ring::digest::SHA256),
+            size: 0,
+            max_bytes,
+            header: Vec::new(),
+        })
+    }
+}
+
+/// `text` is 64 lowercase hex digits.
+pub fn is_content_name(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// An upload in progress; dropped unfinished, its `*.part` file is removed.
+pub struct Upload {
+    file: tempfile::NamedTempFile,
+    dir: PathBuf,
+    digest: ring::digest::Context,
+    size: u64,
+    max_bytes: u64,
+    header: Vec<u8>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("file", &self.file.path())
+            .field("size", &self.size)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Upload {
+    /// Appends a chunk (blocking I/O: call on the blocking pool).
+    pub fn write(&mut self, chunk: &Bytes) -> Result<(), UploadError> {
+        self.size += chunk.len() as u64;
+        if self.size > self.max_bytes {
+            return Err(UploadError::TooLarge(self.max_bytes));
+        }
+        if self.header.len() < HEADER_BYTES {
+            let take = (HEADER_BYTES - self.header.len()).min(chunk.len());
+            self.header.extend_from_slice(&chunk[..take]);
+        }
+        self.digest.update(chunk);
+        self.file.write_all(chunk)?;
+        Ok(())
+    }
+
+    /// Fsyncs the bytes, renames the file to its content name and fsyncs the directory
+    /// (blocking I/O).
+    pub fn finish(self) -> Result<StoredFile, UploadError> {
+        let Upload {
+            file,
+            dir,
+            digest,
+            size,
+            header,
+            ..
+        } = self;
+        file.as_file().sync_all()?;
+        let sha256: String = digest
+            .finish()
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let target = dir.join(&sha256);
+        file.persist(&target)
+            .map_err(|e| UploadError::Io(e.error))?;
+        std::fs::File::open(&dir)?.sync_all()?;
+        let image_mime = imagesize::image_type(&header).ok().and_then(image_mime);
+        let dimensions = image_mime
+            .and_then(|_| imagesize::blob_size(&header).ok())
+            .map(|size| (size.width as u64, size.height as u64));
+        Ok(StoredFile {
+            sha256,
+            size,
+            image_mime,
+            dimensions,
+        })
+    }
+}
+
+/// The MIME type of the image formats browsers display.
+fn image_mime(kind: imagesize::ImageType) -> Option<&'static str> {
+    use imagesize::ImageType;
+    Some(match kind {
+        ImageType::Png => "image/png",
+        ImageType::Jpeg => "image/jpeg",
+        ImageType::Gif => "image/gif",
+        ImageType::Webp => "image/webp",
+        ImageType::Bmp => "image/bmp",
+        ImageType::Ico => "image/x-icon",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3×2 PNG's signature and IHDR chunk: enough for the header reader.
+    const PNG_HEADER: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 3, 0, 0, 0, 2, 8, 2, 0, 0, 0, 0x12, 0x16, 0xf1, 0x4d,
+    ];
+
+    #[test]
+    fn an_upload_is_named_by_its_sha256_and_reads_image_headers() {
+        let files = AssetFiles::temporary().unwrap();
+        let mut upload = files.begin(1024).unwrap();
+        upload.write(&Bytes::from_static(PNG_HEADER)).unwrap();
+        let stored = upload.finish().unwrap();
+        let expected: String = ring::digest::digest(&ring::digest::SHA256, PNG_HEADER)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(stored.sha256, expected);
+        assert_eq!(stored.size, PNG_HEADER.len() as u64);
+        assert_eq!(stored.image_mime, Some("image/png"));
+        assert_eq!(stored.dimensions, Some((3, 2)));
+        let path = files.path(&stored.sha256).unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), PNG_HEADER);
+    }
+
+    #[test]
+    fn an_upload_over_the_limit_fails_and_leaves_no_file() {
+        let files = AssetFiles::temporary().unwrap();
+        let mut upload = files.begin(4).unwrap();
+        upload.write(&Bytes::from_static(b"abc")).unwrap();
+        let err = upload.write(&Bytes::from_static(b"de")).unwrap_err();
+        assert!(matches!(err, UploadError::TooLarge(4)), "{err}");
+        drop(upload);
+        assert_eq!(std::fs::read_dir(files.dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn opening_removes_part_files_and_keeps_content_files() {
+        let files = AssetFiles::temporary().unwrap();
+        std::fs::write(files.dir().join(".upload-x.part"), b"half").unwrap();
+        std::fs::write(files.dir().join("a".repeat(64)), b"whole").unwrap();
+        let reopened = AssetFiles::open(files.dir()).unwrap();
+        let names: Vec<_> = std::fs::read_dir(reopened.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["a".repeat(64)]);
+    }
+
+    #[test]
+    fn content_names_are_64_lowercase_hex_digits() {
+        assert!(is_content_name(&"0f".repeat(32)));
+        for bad in ["", "../etc/passwd", &"0F".repeat(32), &"0".repeat(63)] {
+            assert!(!is_content_name(bad), "{bad}");
+        }
+    }
+}
