@@ -37,7 +37,7 @@ enum Command {
     /// Prints the messages after `--last-message-id` (all stored ones without it), then each
     /// new one, as JSON lines.
     Subscribe {
-        /// Who is listening (posted as "<username> joined").
+        /// Who is listening (announced to the chat as "USERNAME joined").
         #[arg(long)]
         username: String,
         /// Start after this message id.
