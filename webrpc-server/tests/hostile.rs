@@ -324,6 +324,53 @@ async fn calls_reset_before_their_handler_starts_never_run_it() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
+#[tokio::test]
+#[ignore = "known gap (issue #12 item 3 over HTTP/1.1): about half of these calls still run; see docs/reliability.md"]
+async fn http11_calls_whose_client_closed_before_their_handler_starts_mostly_never_run_it() {
+    // The HTTP/1.1 form of the rapid reset: a client sends a whole call and closes its
+    // connection at once. hyper (without half-close, its default) drops the call when it
+    // reads the end of the stream, which it does before the router's first yield to the
+    // handler in the usual case. Without that yield every call ran; the loopback FIN can
+    // come after that read now and then, so the bound is generous, not zero.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let server = start(counting_router(Arc::clone(&runs))).await;
+    const N: usize = 200;
+    for i in 0..N {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let body = format!(r#"{{"value":{i}}}"#);
+        let request = format!(
+            "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        drop(stream);
+    }
+    // A call that stays connected is answered, and by then the closed ones are settled.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let answer = exchange_on(
+        &mut stream,
+        "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Content-Length: 11\r\n\r\n{\"value\":7}",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let executed = runs.load(Ordering::SeqCst) - 1;
+    println!("HTTP/1.1 close after send: {executed} of {N} closed calls ran their handler");
+    assert!(
+        executed < N / 4,
+        "{executed} of {N} calls whose client had gone ran their handler"
+    );
+}
+
+async fn exchange_on(stream: &mut TcpStream, request: &str) -> String {
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::timeout(AT_ONCE, read_response(stream))
+        .await
+        .expect("answered")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_work_holds_its_slot_until_it_ends_and_sees_its_caller_leave() {
     use std::sync::mpsc;
