@@ -66,6 +66,7 @@
 
 mod body;
 mod call;
+mod peer;
 mod router;
 mod serve;
 pub mod stream;

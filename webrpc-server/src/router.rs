@@ -542,7 +542,22 @@ impl Inner {
         // same packet as the body) is seen by hyper while this future is pending, and the
         // call is dropped before any of its work begins.
         tokio::task::yield_now().await;
+        // Over HTTP/1.x that turn is not enough: hyper sees a closed connection only when
+        // tokio reports it readable, which can be later. Ask the socket itself.
         let mut parts = parts;
+        if parts.version <= http::Version::HTTP_11 {
+            if let Some(probe) = parts.extensions.remove::<crate::peer::PeerProbe>() {
+                if probe.peer_closed() {
+                    tracing::debug!(
+                        service = info.service,
+                        method = info.method,
+                        "client closed its connection before the call started"
+                    );
+                    return Err(BuiltinError::WebrpcClientDisconnected
+                        .with_cause("client closed its connection before the call started"));
+                }
+            }
+        }
         parts.extensions.insert(call.clone());
         let mut ctx = Context::from_parts(parts.headers, parts.extensions);
         ctx.method = Some(info);

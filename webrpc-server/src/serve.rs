@@ -182,6 +182,7 @@ impl Server {
             let service = crate::stream::WithShutdown {
                 inner: service.clone(),
                 signal: crate::stream::StreamShutdown::new(stop_waiting.clone()),
+                probe: crate::peer::PeerProbe::new(&stream),
             };
             tokio::spawn(async move {
                 let _permit = permit;

@@ -387,6 +387,8 @@ where
 pub(crate) struct WithShutdown<S> {
     pub(crate) inner: S,
     pub(crate) signal: StreamShutdown,
+    /// The connection's [`PeerProbe`](crate::peer::PeerProbe), put in each request too.
+    pub(crate) probe: Option<crate::peer::PeerProbe>,
 }
 
 impl<S, B> tower_service::Service<Request<B>> for WithShutdown<S>
@@ -402,7 +404,11 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        request.extensions_mut().insert(self.signal.clone());
+        let extensions = request.extensions_mut();
+        extensions.insert(self.signal.clone());
+        if let Some(probe) = &self.probe {
+            extensions.insert(probe.clone());
+        }
         self.inner.call(request)
     }
 }

@@ -5,7 +5,8 @@
 //!    the connection is closed;
 //! 2. stored metadata has a per-entity size limit, and list pages a byte budget (`more` and
 //!    an `after` cursor that continues exactly where the page stopped);
-//! 3. h2 calls reset at once write nothing, and store work whose caller left still counts
+//! 3. h2 calls reset at once, and HTTP/1.1 calls whose client closed before the server
+//!    read them, write nothing; store work whose caller left still counts
 //!    against `--max-concurrent-calls` until it ends (and then writes nothing);
 //! 4. public URLs take canonical ids only and say `X-Content-Type-Options: nosniff`;
 //!    `Authorization` separates scheme and token with spaces only (RFC 7235).
@@ -467,6 +468,55 @@ async fn h2_calls_reset_at_once_write_nothing() {
         );
         // Each reset travels with its body, so the server sees it before the handler starts.
         assert_eq!(executed, 0, "{}: reset calls were written", store.0);
+    }
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to the server process.
+fn signal(server: &ServerProcess, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &server.pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+#[tokio::test]
+async fn http1_calls_whose_client_closed_before_the_server_read_them_write_nothing() {
+    // The HTTP/1.1 form of the rapid reset, against a server that is behind (stopped with
+    // SIGSTOP, as a flood would leave it): each client sends a whole `CreateCollection`
+    // and closes at once. When the server resumes, every one of those calls finds its
+    // client gone before the handler starts, and none is written.
+    const N: usize = 100; // under the listener's accept backlog (128)
+    for store in stores() {
+        let server = start(&store, &[]).await;
+        signal(&server, "STOP");
+        let bearer = format!("Bearer {}", token(1));
+        let request = rpc_request("CreateCollection", Some(&bearer), &create_body("gone", 10));
+        for _ in 0..N {
+            let mut stream = TcpStream::connect(server.addr).await.unwrap();
+            stream.write_all(&request).await.unwrap();
+            drop(stream);
+        }
+        signal(&server, "CONT");
+        // Ids are given from 1 and never reused: the next one counts every write before it.
+        let (status, body) = rpc(
+            server.addr,
+            1,
+            "CreateCollection",
+            &create_body("after", 10),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let executed = json_of(&body)["collection"]["id"].as_u64().unwrap() - 1;
+        println!(
+            "{}: {executed} of {N} HTTP/1.1 CreateCollection calls closed before the server read them were written",
+            store.0
+        );
+        assert_eq!(
+            executed, 0,
+            "{}: calls of gone clients were written",
+            store.0
+        );
     }
 }
 
