@@ -59,7 +59,9 @@ pub mod types;
 
 pub use context::Context;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
-pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
+#[allow(deprecated)]
+pub use header::WEBRPC_HEADER;
+pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER_NAME};
 pub use method::{
     normalize_basepath, Method, MethodInfo, MethodVisitor, ServiceInfo, DEFAULT_BASEPATH,
 };
