@@ -460,29 +460,19 @@ pub(crate) fn into_webrpc_error<E: Into<BoxError>>(err: E) -> WebrpcError {
     }
 }
 
-/// Builds the response for an error. The HTTP status is the envelope's `status`; a status
-/// that is not an error status (a handler forwarding a broken peer's error, say) is sent as
-/// 500 in both places, so the two always agree.
+/// Builds the response for an error ([`WebrpcError::into_http_response_with_header`]: the
+/// HTTP status is the envelope's, 500 on both sides for a status that is not an error
+/// status).
 pub(crate) fn error_response(err: WebrpcError, header: &HeaderValue) -> Response<ResponseBody> {
-    let err = if (400..=599).contains(&err.status()) {
-        err
-    } else {
-        err.with_status(500)
-    };
-    let status = err.http_status();
-    let mut response = Response::new(ResponseBody::full(codec::encode_error(&err)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, JSON.clone());
-    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
-    response
+    err.into_http_response_with_header(header.clone())
+        .map(ResponseBody::full)
 }
 
 fn ok_response(body: Bytes, header: &HeaderValue) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(body));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, JSON.clone());
-    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
+    headers.insert(webrpc_core::WEBRPC_HEADER_NAME, header.clone());
     response
 }
 
