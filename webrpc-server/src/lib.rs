@@ -66,14 +66,18 @@
 
 mod body;
 mod call;
+pub mod recover;
 mod router;
 mod serve;
 pub mod stream;
 
 pub use call::{spawn_blocking, CallHandle};
+pub use recover::{RecoverError, RecoverErrorLayer};
 pub use router::{
     BoxError, ConcurrencyLimit, ResponseBody, Router, RouterFuture, DEFAULT_BODY_LIMIT,
     DEFAULT_BODY_TIMEOUT,
 };
-pub use serve::{serve, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use serve::{
+    serve, Serve, Server, ServerHandle, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use webrpc_core;

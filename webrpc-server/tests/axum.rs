@@ -71,7 +71,10 @@ async fn axum_handlers_return_webrpc_errors_as_envelopes() {
     }
     async fn with_header() -> impl axum::response::IntoResponse {
         (
-            [(WEBRPC_HEADER_NAME, "webrpc@v0.31.0;webrpc-rs@v0.1.0;test@v1.0.0")],
+            [(
+                WEBRPC_HEADER_NAME,
+                "webrpc@v0.31.0;webrpc-rs@v0.1.0;test@v1.0.0",
+            )],
             BuiltinError::WebrpcBadRoute.with_cause("no such page"),
         )
     }
