@@ -106,7 +106,7 @@ impl WebrpcError {
         self.status
     }
 
-    /// [`status`](Self::status) as an [`http::StatusCode`]; a value that is not a valid
+    /// [`status`](Self::status) as an [`http::StatusCode`](https://docs.rs/http/1/http/status/struct.StatusCode.html); a value that is not a valid
     /// status (as a broken peer might send) becomes 500.
     pub fn http_status(&self) -> http::StatusCode {
         http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -155,7 +155,7 @@ impl WebrpcError {
     /// peer's error, say) is sent as 500 both in the envelope and as the HTTP status, so the
     /// two always agree, as webrpc clients expect.
     ///
-    /// The body is [`bytes::Bytes`]; give it the body type of the server at hand with
+    /// The body is `bytes::Bytes`; give it the body type of the server at hand with
     /// [`Response::map`](http::Response::map) (`ResponseBody::full`, `Full::new`,
     /// `axum::body::Body::from`). With the `axum` feature, `WebrpcError` is also an
     /// `axum::response::IntoResponse` giving this response.

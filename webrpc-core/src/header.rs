@@ -107,7 +107,7 @@ impl WebrpcHeader {
         })
     }
 
-    /// The value as an [`http::HeaderValue`]. Fails only if a part holds bytes that are not
+    /// The value as an [`http::HeaderValue`](https://docs.rs/http/1/http/header/struct.HeaderValue.html). Fails only if a part holds bytes that are not
     /// allowed in a header.
     pub fn to_header_value(&self) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
         http::HeaderValue::try_from(self.to_string())

@@ -47,6 +47,12 @@
 //! assert!(received.kind::<BuiltinError>().is_none());
 //! ```
 
+// Links from other crates' docs to this one resolve even when this crate's docs are not
+// built first (`cargo doc --workspace --no-deps` builds them in parallel: a link to a crate
+// whose docs are not there yet would render as literal `[brackets]`). Keep the version in
+// step with Cargo.toml.
+#![doc(html_root_url = "https://docs.rs/webrpc-core/0.1.0")]
+
 pub mod codec;
 pub mod context;
 pub mod error;

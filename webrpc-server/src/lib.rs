@@ -64,6 +64,12 @@
 //! # });
 //! ```
 
+// Links from other crates' docs to this one resolve even when this crate's docs are not
+// built first (`cargo doc --workspace --no-deps` builds them in parallel: a link to a crate
+// whose docs are not there yet would render as literal `[brackets]`). Keep the version in
+// step with Cargo.toml.
+#![doc(html_root_url = "https://docs.rs/webrpc-server/0.1.0")]
+
 mod body;
 mod call;
 pub mod recover;

@@ -1,7 +1,7 @@
 //! Turning the errors of tower layers into webrpc error envelopes.
 //!
-//! tower's middleware reports failures as the service's `Error`: [`tower::timeout`] fails a
-//! call with [`Elapsed`], [`tower::load_shed`] with [`Overloaded`], [`tower::buffer`] with its
+//! tower's middleware reports failures as the service's `Error`: `tower::timeout` fails a
+//! call with [`Elapsed`], `tower::load_shed` with [`Overloaded`], `tower::buffer` with its
 //! own errors, all as a [`BoxError`]. hyper cannot send an error, only a response (it closes
 //! the connection instead), and hosts such as axum's `nest_service` take only services with
 //! `Error = Infallible`. [`RecoverErrorLayer`] sits outside such layers and answers each error
@@ -15,6 +15,9 @@
 //! | any other error | `WebrpcInternalError` 500, cause `service error` (the error itself is logged, not sent) |
 //!
 //! A custom mapping replaces the table: [`RecoverErrorLayer::map_error`].
+//!
+//! [`Elapsed`]: https://docs.rs/tower/0.5/tower/timeout/error/struct.Elapsed.html
+//! [`Overloaded`]: https://docs.rs/tower/0.5/tower/load_shed/error/struct.Overloaded.html
 //!
 //! [`serve`](crate::serve) applies the default mapping to any service whose error is not
 //! `Infallible`, so a stack served directly needs no explicit layer; the layer is for other

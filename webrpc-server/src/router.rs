@@ -115,7 +115,7 @@ impl ConcurrencyLimit {
 
 /// A webrpc router: `POST {basepath}{Service}/{Method}` to the handler of that method.
 ///
-/// It is a [`tower::Service`](tower_service::Service) over `http::Request<B>` for any body
+/// It is a [`tower::Service`](https://docs.rs/tower-service/0.3/tower_service/trait.Service.html) over `http::Request<B>` for any body
 /// `B`, with `Error = Infallible`: every failure is an error-envelope response. It runs under
 /// [`serve`](crate::serve), plain hyper, or nested in another router (for axum,
 /// `axum::Router::new().nest_service("/rpc", Router::with_basepath("/"))`: axum strips the
