@@ -119,7 +119,8 @@ impl ConcurrencyLimit {
 /// `B`, with `Error = Infallible`: every failure is an error-envelope response. It runs under
 /// [`serve`](crate::serve), plain hyper, or nested in another router (for axum,
 /// `axum::Router::new().nest_service("/rpc", Router::with_basepath("/"))`: axum strips the
-/// prefix it nests at), and tests can call it directly with `oneshot`.
+/// prefix it nests at), and tests can call it directly with `oneshot`. Layers go around it;
+/// see [`recover`](crate::recover) for those whose errors are not responses.
 ///
 /// The checks run in the reference order, each answered with the reference error:
 ///
@@ -264,8 +265,14 @@ impl Router {
     }
 
     /// Limits the time a handler may take. A call still running then is dropped (the
-    /// handler's future is cancelled) and answered with `WebrpcInternalError` and HTTP status
-    /// 504, cause `handler timed out after …`.
+    /// handler's future is cancelled, its [`CallHandle`] marked cancelled) and answered with
+    /// `WebrpcInternalError` and HTTP status 504, cause `handler timed out after …`.
+    ///
+    /// The clock starts once the body is read (bounded on its own by
+    /// [`body_timeout`](Self::body_timeout)) and stops when a stream method's stream opens.
+    /// To bound the whole call instead, body included, put `tower::timeout` around the router
+    /// (its `Elapsed` error is answered `WebrpcInternalError` 504 too, see
+    /// [`recover`](crate::recover)); both cancel the call the same way.
     ///
     /// Default: no limit.
     #[must_use]
@@ -279,6 +286,13 @@ impl Router {
     /// any work the handler started with [`spawn_blocking`](crate::spawn_blocking) or that
     /// holds its [`CallHandle`]). Excess calls wait up to the limit's queue timeout, then get
     /// its rejection error; they never hang.
+    ///
+    /// This is what `tower::limit::ConcurrencyLimit` around the router cannot do: its slot is
+    /// given back as soon as the call's future is dropped (by a timeout, an HTTP/2 reset, a
+    /// closed connection), while work the handler handed to the blocking pool runs on; this
+    /// limit keeps counting that work until it ends (see `tests/hostile.rs`). For calls whose
+    /// work ends with their future, the tower layer (with `tower::load_shed` in front, for
+    /// rejection instead of queueing) does the same job.
     ///
     /// Default: no cap.
     #[must_use]
