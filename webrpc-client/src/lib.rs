@@ -82,3 +82,8 @@ pub use transport::{
     DEFAULT_POOL_IDLE_TIMEOUT,
 };
 pub use webrpc_core;
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -96,3 +96,8 @@ macro_rules! include_schema {
 pub mod __private {
     pub use serde;
 }
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

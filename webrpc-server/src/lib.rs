@@ -99,3 +99,8 @@ pub use serve::{
     serve, Serve, Server, ServerHandle, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use webrpc_core;
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
