@@ -23,7 +23,7 @@ use tokio::process::Command;
 use tower::ServiceExt;
 use webrpc_client::Client;
 use webrpc_core::{BuiltinError, Context, ErrorKind, WebrpcError, WebrpcHeader};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router};
 
 use examples::interop::*;
 
@@ -85,20 +85,15 @@ async fn in_process_client_passes_every_check() {
 async fn loopback_client_passes_every_check() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Server::new().serve(listener, router(), async {
-        stopped.await.ok();
-    }));
+    let server = serve(listener, router()).spawn();
 
     let client = TestApiClient::new(Client::new(&url).unwrap());
     wait_ready(&client, WAIT).await.unwrap();
     let report = run_checks(&client).await;
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(WAIT, server)
+    tokio::time::timeout(WAIT, server.shutdown())
         .await
         .expect("server shuts down")
-        .unwrap()
         .unwrap();
     assert_report_passed(&report);
 }

@@ -173,7 +173,7 @@ pub fn check_router_answer(
         return Err(format!("Content-Type is {content_type:?}"));
     }
     let webrpc = headers
-        .get(webrpc_core::WEBRPC_HEADER)
+        .get(webrpc_core::WEBRPC_HEADER_NAME)
         .ok_or("no Webrpc header")?
         .to_str()
         .map_err(|e| format!("Webrpc header is not text: {e}"))?;

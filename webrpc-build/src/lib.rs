@@ -154,3 +154,8 @@ fn starts_like_json(path: &Path) -> bool {
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{')
 }
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use webrpc_core::codec::{self, JSON_CONTENT_TYPE};
 use webrpc_core::{
     normalize_basepath, BuiltinError, Caller, Context, MessageStream, Method, MethodInfo,
-    StreamMethod, WebrpcError, DEFAULT_BASEPATH, WEBRPC_HEADER,
+    StreamMethod, WebrpcError, DEFAULT_BASEPATH, WEBRPC_HEADER_NAME,
 };
 
 use crate::transport::{HttpTransport, TransportOptions};
@@ -513,7 +513,7 @@ impl<S> Client<S> {
         headers.reserve(4 + self.config.headers.len() + options.headers.len());
         headers.insert(CONTENT_TYPE, JSON.clone());
         headers.insert(ACCEPT, JSON.clone());
-        headers.insert(WEBRPC_HEADER, HeaderValue::from_static(webrpc_header));
+        headers.insert(WEBRPC_HEADER_NAME, HeaderValue::from_static(webrpc_header));
         for (name, value) in &self.config.headers {
             headers.insert(name, value.clone());
         }

@@ -438,15 +438,11 @@ async fn bad_configuration_is_an_error() {
 
 // ---- over loopback -------------------------------------------------------------------
 
-async fn serve_router() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn serve_router() -> (SocketAddr, webrpc_server::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = mount_store(Arc::new(Items), Router::new());
-    tokio::spawn(webrpc_server::Server::new().serve(listener, router, async {
-        stopped.await.ok();
-    }));
-    (addr, stop)
+    let server = webrpc_server::serve(listener, router).spawn();
+    (server.local_addr(), server)
 }
 
 /// A raw TCP server that answers each of its first 16 connections with `answer`, then
@@ -473,7 +469,7 @@ async fn raw_server(answer: &'static [u8], delay: Duration) -> SocketAddr {
 
 #[tokio::test]
 async fn loopback_success_and_error() {
-    let (addr, stop) = serve_router().await;
+    let (addr, server) = serve_router().await;
     let store = StoreClient::new(Client::new(&format!("http://{addr}")).unwrap());
     let out = store
         .get_item(Context::new(), GetItemRequest { id: 9 })
@@ -485,7 +481,7 @@ async fn loopback_success_and_error() {
         .await
         .unwrap_err();
     assert_eq!((err.code(), err.cause()), (3000, Some("item 0")));
-    stop.send(()).unwrap();
+    server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -593,7 +589,7 @@ async fn late_answer_times_out_and_the_pool_recovers() {
     assert_eq!(out.item.name, "a");
 
     // After failures against a dead server, the pool serves a live one.
-    let (addr, stop) = serve_router().await;
+    let (addr, server) = serve_router().await;
     let client = Client::new(&format!("http://{addr}")).unwrap();
     for id in 1..=5 {
         assert_eq!(
@@ -606,7 +602,7 @@ async fn late_answer_times_out_and_the_pool_recovers() {
             id
         );
     }
-    stop.send(()).unwrap();
+    server.shutdown().await.unwrap();
 }
 
 /// A second service with a method of the same name, in its own module.

@@ -25,7 +25,7 @@ use webrpc_core::{
     error_catalogue, BuiltinError, Caller, Context, MessageStream, Routes, StreamFuture,
     WebrpcError,
 };
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router, ServerHandle};
 
 error_catalogue! {
     /// The chat's error.
@@ -671,15 +671,11 @@ async fn one_trait_in_process_without_a_socket() {
     );
 }
 
-async fn serve_counter() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn serve_counter() -> (SocketAddr, ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let router = mount_counter(Arc::new(Counting), Router::new());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(Server::new().serve(listener, router, async {
-        let _ = stopped.await;
-    }));
-    (addr, stop)
+    let server = serve(listener, router).spawn();
+    (server.local_addr(), server)
 }
 
 #[tokio::test]
@@ -716,17 +712,14 @@ async fn server_shutdown_reaches_the_client_as_stream_lost() {
             Ok(stream::iter([Ok(tick(0))]).chain(stream::pending()))
         },
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Server::new().serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let server = serve(listener, router).spawn();
     let client = Client::new(&format!("http://{addr}")).unwrap();
     let mut stream = client
         .call_stream::<Count>(&CountRequest::default())
         .await
         .unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), tick(0));
-    stop.send(()).unwrap();
+    let stopped = tokio::spawn(server.shutdown());
     let err = stream.next().await.unwrap().unwrap_err();
     assert_eq!(
         err.kind::<BuiltinError>(),
@@ -734,7 +727,7 @@ async fn server_shutdown_reaches_the_client_as_stream_lost() {
     );
     assert_eq!(err.cause(), Some("server shutting down"));
     assert!(stream.next().await.is_none());
-    tokio::time::timeout(Duration::from_secs(10), server)
+    tokio::time::timeout(Duration::from_secs(10), stopped)
         .await
         .unwrap()
         .unwrap()

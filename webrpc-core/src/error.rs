@@ -106,7 +106,7 @@ impl WebrpcError {
         self.status
     }
 
-    /// [`status`](Self::status) as an [`http::StatusCode`]; a value that is not a valid
+    /// [`status`](Self::status) as an [`http::StatusCode`](https://docs.rs/http/1/http/status/struct.StatusCode.html); a value that is not a valid
     /// status (as a broken peer might send) becomes 500.
     pub fn http_status(&self) -> http::StatusCode {
         http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -143,6 +143,95 @@ impl WebrpcError {
     /// status 408, as produced by `webrpc-client` when a call outlives its deadline.
     pub fn is_timeout(&self) -> bool {
         self.code == BuiltinError::WebrpcRequestFailed.code() && self.status == 408
+    }
+}
+
+/// An error as the HTTP response a webrpc server sends for it.
+impl WebrpcError {
+    /// The response carrying this error: the JSON envelope as body,
+    /// `Content-Type: application/json`, and the envelope's `status` as HTTP status.
+    ///
+    /// A status that is not an error status (4xx or 5xx; a handler forwarding a broken
+    /// peer's error, say) is sent as 500 both in the envelope and as the HTTP status, so the
+    /// two always agree, as webrpc clients expect.
+    ///
+    /// The body is `bytes::Bytes`; give it the body type of the server at hand with
+    /// [`Response::map`](http::Response::map) (`ResponseBody::full`, `Full::new`,
+    /// `axum::body::Body::from`). With the `axum` feature, `WebrpcError` is also an
+    /// `axum::response::IntoResponse` giving this response.
+    ///
+    /// ```
+    /// use webrpc_core::BuiltinError;
+    ///
+    /// let response = BuiltinError::WebrpcBadRoute.with_cause("no such method").into_http_response();
+    /// assert_eq!(response.status(), 404);
+    /// assert_eq!(response.headers()["content-type"], "application/json");
+    /// assert_eq!(
+    ///     &response.body()[..],
+    ///     br#"{"error":"WebrpcBadRoute","code":-2,"msg":"bad route","cause":"no such method","status":404}"#
+    /// );
+    ///
+    /// // Not an error status: 500 on both sides.
+    /// let response = BuiltinError::WebrpcStreamFinished.err().into_http_response();
+    /// assert_eq!(response.status(), 500);
+    /// assert!(response.body().ends_with(br#""status":500}"#));
+    /// ```
+    pub fn into_http_response(self) -> http::Response<bytes::Bytes> {
+        let err = if (400..=599).contains(&self.status) {
+            self
+        } else {
+            self.with_status(500)
+        };
+        let mut response = http::Response::new(crate::codec::encode_error(&err));
+        *response.status_mut() = err.http_status();
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(crate::codec::JSON_CONTENT_TYPE),
+        );
+        response
+    }
+
+    /// [`into_http_response`](Self::into_http_response) with the `Webrpc` header
+    /// ([`WEBRPC_HEADER_NAME`](crate::WEBRPC_HEADER_NAME)) set to `webrpc_header`, the
+    /// value of the schema the answer belongs to (a generated crate's `WEBRPC_HEADER`, or
+    /// [`Method::WEBRPC_HEADER`](crate::Method::WEBRPC_HEADER)), as webrpc servers send it
+    /// on every response.
+    ///
+    /// ```
+    /// use http::HeaderValue;
+    /// use webrpc_core::BuiltinError;
+    ///
+    /// let header = HeaderValue::from_static("webrpc@v0.31.0;gen-golang@v0.23.1;example@v1.0.0");
+    /// let response = BuiltinError::WebrpcBadMethod.err().into_http_response_with_header(header);
+    /// assert_eq!(response.status(), 405);
+    /// assert_eq!(response.headers()["webrpc"], "webrpc@v0.31.0;gen-golang@v0.23.1;example@v1.0.0");
+    /// ```
+    pub fn into_http_response_with_header(
+        self,
+        webrpc_header: http::HeaderValue,
+    ) -> http::Response<bytes::Bytes> {
+        let mut response = self.into_http_response();
+        response
+            .headers_mut()
+            .insert(crate::WEBRPC_HEADER_NAME, webrpc_header);
+        response
+    }
+}
+
+/// The same response as [`WebrpcError::into_http_response`].
+impl From<WebrpcError> for http::Response<bytes::Bytes> {
+    fn from(err: WebrpcError) -> Self {
+        err.into_http_response()
+    }
+}
+
+/// An axum handler or middleware can return a `WebrpcError` (or `Result<_, WebrpcError>`):
+/// the answer is [`WebrpcError::into_http_response`]. To add the `Webrpc` header, return
+/// `([(WEBRPC_HEADER_NAME, value)], err)`.
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for WebrpcError {
+    fn into_response(self) -> axum_core::response::Response {
+        self.into_http_response().map(axum_core::body::Body::from)
     }
 }
 

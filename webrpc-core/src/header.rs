@@ -6,8 +6,18 @@
 
 use std::fmt;
 
-/// The header's name, `Webrpc`.
-pub const WEBRPC_HEADER: &str = "webrpc";
+/// The header's *name*, `Webrpc` (lowercase, as `http` stores header names).
+///
+/// Not to be confused with [`Method::WEBRPC_HEADER`](crate::Method::WEBRPC_HEADER) and a
+/// generated crate's `WEBRPC_HEADER`, which are header *values*.
+pub const WEBRPC_HEADER_NAME: &str = "webrpc";
+
+/// The header's name: the former name of [`WEBRPC_HEADER_NAME`].
+#[deprecated(
+    since = "0.1.1",
+    note = "a header name, renamed WEBRPC_HEADER_NAME (`Method::WEBRPC_HEADER` is a value)"
+)]
+pub const WEBRPC_HEADER: &str = WEBRPC_HEADER_NAME;
 
 /// The webrpc protocol version this implementation speaks, as it appears in the header.
 pub const WEBRPC_VERSION: &str = "v0.31.0";
@@ -97,7 +107,7 @@ impl WebrpcHeader {
         })
     }
 
-    /// The value as an [`http::HeaderValue`]. Fails only if a part holds bytes that are not
+    /// The value as an [`http::HeaderValue`](https://docs.rs/http/1/http/header/struct.HeaderValue.html). Fails only if a part holds bytes that are not
     /// allowed in a header.
     pub fn to_header_value(&self) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
         http::HeaderValue::try_from(self.to_string())

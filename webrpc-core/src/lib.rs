@@ -47,6 +47,12 @@
 //! assert!(received.kind::<BuiltinError>().is_none());
 //! ```
 
+// Links from other crates' docs to this one resolve even when this crate's docs are not
+// built first (`cargo doc --workspace --no-deps` builds them in parallel: a link to a crate
+// whose docs are not there yet would render as literal `[brackets]`). Keep the version in
+// step with Cargo.toml.
+#![doc(html_root_url = "https://docs.rs/webrpc-core/0.1.0")]
+
 pub mod codec;
 pub mod context;
 pub mod error;
@@ -59,7 +65,9 @@ pub mod types;
 
 pub use context::Context;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
-pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER};
+#[allow(deprecated)]
+pub use header::WEBRPC_HEADER;
+pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER_NAME};
 pub use method::{
     normalize_basepath, Method, MethodInfo, MethodVisitor, ServiceInfo, DEFAULT_BASEPATH,
 };
@@ -88,3 +96,8 @@ macro_rules! include_schema {
 pub mod __private {
     pub use serde;
 }
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

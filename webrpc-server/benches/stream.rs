@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use webrpc_client::{Client, TransportOptions};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{Context, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FeedRequest {
@@ -95,9 +95,8 @@ fn arg(name: &str, default: u64) -> u64 {
 
 async fn start() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(Server::new().serve(listener, router(), std::future::pending()));
-    addr
+    // Runs until the bench's runtime ends.
+    serve(listener, router()).spawn().local_addr()
 }
 
 fn h2c(url: &str) -> Client {

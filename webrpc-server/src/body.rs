@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use http_body::Body;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use webrpc_core::{BuiltinError, WebrpcError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -13,8 +13,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// error response reaches a client that is still sending, instead of a connection reset.
 const DRAIN_ALLOWANCE: usize = 16 * 1024 * 1024;
 
-/// Collects `body` into one `Bytes`. A body sent as a single frame (the common case with a
-/// `Content-Length`) is returned without copying.
+/// Collects `body` into one `Bytes` through [`http_body_util::Limited`], as the client reads
+/// responses. A body sent as a single frame (the common case with a `Content-Length`) is
+/// returned without copying.
 ///
 /// Errors: `WebrpcBadRequest` 413 past `limit` bytes, 408 past `timeout`, 400 when the body
 /// cannot be read.
@@ -61,45 +62,17 @@ where
         drain(body.as_mut()).await;
         return Err(too_large(limit));
     }
-    let mut first: Option<Bytes> = None;
-    let mut rest: Option<BytesMut> = None;
-    let mut total = 0usize;
-    loop {
-        let frame = match body.frame().await {
-            None => break,
-            Some(Ok(frame)) => frame,
-            Some(Err(err)) => {
-                return Err(BuiltinError::WebrpcBadRequest
-                    .with_cause(format!("failed to read request data: {}", err.into())))
-            }
-        };
-        let Ok(mut data) = frame.into_data() else {
-            continue; // trailers carry nothing for webrpc
-        };
-        total += data.remaining();
-        if total > limit {
-            drop(data);
+    // `Limited` over a pinned borrow, so that the body is still ours to drain once the limit
+    // is hit. `Collected::to_bytes` returns a body sent as one frame without copying it.
+    match Limited::new(body.as_mut(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => {
             drain(body.as_mut()).await;
-            return Err(too_large(limit));
+            Err(too_large(limit))
         }
-        let chunk = data.copy_to_bytes(data.remaining());
-        match (&mut first, &mut rest) {
-            (None, _) => first = Some(chunk),
-            (Some(head), None) => {
-                let mut buf =
-                    BytesMut::with_capacity(content_length.map_or(head.len() * 2, |l| l as usize));
-                buf.extend_from_slice(head);
-                buf.extend_from_slice(&chunk);
-                rest = Some(buf);
-            }
-            (Some(_), Some(buf)) => buf.extend_from_slice(&chunk),
-        }
+        Err(err) => Err(BuiltinError::WebrpcBadRequest
+            .with_cause(format!("failed to read request data: {err}"))),
     }
-    Ok(match (first, rest) {
-        (_, Some(buf)) => buf.freeze(),
-        (Some(one), None) => one,
-        (None, None) => Bytes::new(),
-    })
 }
 
 /// Reads and discards up to [`DRAIN_ALLOWANCE`] more bytes, so that a client still sending

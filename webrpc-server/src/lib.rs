@@ -9,11 +9,24 @@
 //!   `POST {basepath}{Service}/{Method}` to typed handlers and turns every failure (bad route,
 //!   bad method, bad content type, oversized or slow body, undecodable arguments, handler
 //!   errors and panics) into the webrpc error envelope with the reference status and cause.
-//!   Being a plain tower service, it takes any tower or tower-http layer (auth, timeouts,
-//!   concurrency limits, CORS, compression) and nests in other routers.
-//! - [`Server`] serves any such service on a `TcpListener` with hyper 1 and hyper-util:
-//!   HTTP/1.1 and h2c, a header read timeout, an optional connection cap and graceful shutdown.
-//!
+//! - Being a plain tower service, it takes tower and tower-http layers around it (auth,
+//!   `tower::timeout`, `tower::limit`, `tower::load_shed`, CORS, compression) and nests in
+//!   other routers. Layers that fail calls with an error rather than a response (timeout,
+//!   load shedding, buffer) are answered with envelopes by [`RecoverErrorLayer`], or by
+//!   [`serve`] itself, which takes a service whatever its error type (see [`recover`]).
+//! - [`serve`] serves such a service on a `TcpListener` with hyper 1 and hyper-util:
+//!   HTTP/1.1 and h2c, a header read timeout, an optional connection cap and graceful
+//!   shutdown (`serve(listener, app).with_graceful_shutdown(signal).await`, or
+//!   [`spawn`](Serve::spawn) for a [`ServerHandle`] with `local_addr()` and `shutdown()`);
+//!   [`Server`] holds its options.
+//! - The router's own [`concurrency_limit`](Router::concurrency_limit) and
+//!   [`handler_timeout`](Router::handler_timeout) remain for what a layer cannot do: the
+//!   limit counts work a handler handed to the blocking pool ([`spawn_blocking`],
+//!   [`CallHandle`]) until that work ends, while a `tower::limit` slot is given back when the
+//!   call's future is dropped (a timeout, a reset) even though its blocking work runs on; the
+//!   timeout covers the handler alone, after the body is read (which
+//!   [`body_timeout`](Router::body_timeout) bounds), whereas `tower::timeout` around the
+//!   router covers the whole call.
 //! - [`stream`]: stream methods (`=> stream (...)`), served with [`Router::route_stream`] as
 //!   newline-delimited JSON, byte for byte like gen-golang, pulled lazily from the handler.
 //!
@@ -25,7 +38,7 @@
 //!
 //! ```
 //! use webrpc_core::{service, Context, WebrpcError};
-//! use webrpc_server::{Router, Server};
+//! use webrpc_server::{serve, Router};
 //!
 //! service! {
 //!     /// A greeting service.
@@ -56,25 +69,39 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let router = mount_greeter(std::sync::Arc::new(Polite), Router::new());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-//! let server = tokio::spawn(Server::new().serve(listener, router, async { stopped.await.ok(); }));
-//! // ... serve calls to POST /rpc/Greeter/SayHello ...
-//! stop.send(()).unwrap();
-//! server.await.unwrap().unwrap();
+//! let server = serve(listener, router).spawn();
+//! println!("POST http://{}/rpc/Greeter/SayHello", server.local_addr());
+//! // ... until it is time to stop: in-flight calls finish first.
+//! server.shutdown().await.unwrap();
 //! # });
 //! ```
+
+// Links from other crates' docs to this one resolve even when this crate's docs are not
+// built first (`cargo doc --workspace --no-deps` builds them in parallel: a link to a crate
+// whose docs are not there yet would render as literal `[brackets]`). Keep the version in
+// step with Cargo.toml.
+#![doc(html_root_url = "https://docs.rs/webrpc-server/0.1.0")]
 
 mod body;
 mod call;
 mod peer;
+pub mod recover;
 mod router;
 mod serve;
 pub mod stream;
 
 pub use call::{spawn_blocking, CallHandle};
+pub use recover::{RecoverError, RecoverErrorLayer};
 pub use router::{
     BoxError, ConcurrencyLimit, ResponseBody, Router, RouterFuture, DEFAULT_BODY_LIMIT,
     DEFAULT_BODY_TIMEOUT,
 };
-pub use serve::{serve, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use serve::{
+    serve, Serve, Server, ServerHandle, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use webrpc_core;
+
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -115,11 +115,12 @@ impl ConcurrencyLimit {
 
 /// A webrpc router: `POST {basepath}{Service}/{Method}` to the handler of that method.
 ///
-/// It is a [`tower::Service`](tower_service::Service) over `http::Request<B>` for any body
+/// It is a [`tower::Service`](https://docs.rs/tower-service/0.3/tower_service/trait.Service.html) over `http::Request<B>` for any body
 /// `B`, with `Error = Infallible`: every failure is an error-envelope response. It runs under
 /// [`serve`](crate::serve), plain hyper, or nested in another router (for axum,
 /// `axum::Router::new().nest_service("/rpc", Router::with_basepath("/"))`: axum strips the
-/// prefix it nests at), and tests can call it directly with `oneshot`.
+/// prefix it nests at), and tests can call it directly with `oneshot`. Layers go around it;
+/// see [`recover`](crate::recover) for those whose errors are not responses.
 ///
 /// The checks run in the reference order, each answered with the reference error:
 ///
@@ -264,8 +265,14 @@ impl Router {
     }
 
     /// Limits the time a handler may take. A call still running then is dropped (the
-    /// handler's future is cancelled) and answered with `WebrpcInternalError` and HTTP status
-    /// 504, cause `handler timed out after …`.
+    /// handler's future is cancelled, its [`CallHandle`] marked cancelled) and answered with
+    /// `WebrpcInternalError` and HTTP status 504, cause `handler timed out after …`.
+    ///
+    /// The clock starts once the body is read (bounded on its own by
+    /// [`body_timeout`](Self::body_timeout)) and stops when a stream method's stream opens.
+    /// To bound the whole call instead, body included, put `tower::timeout` around the router
+    /// (its `Elapsed` error is answered `WebrpcInternalError` 504 too, see
+    /// [`recover`](crate::recover)); both cancel the call the same way.
     ///
     /// Default: no limit.
     #[must_use]
@@ -279,6 +286,13 @@ impl Router {
     /// any work the handler started with [`spawn_blocking`](crate::spawn_blocking) or that
     /// holds its [`CallHandle`]). Excess calls wait up to the limit's queue timeout, then get
     /// its rejection error; they never hang.
+    ///
+    /// This is what `tower::limit::ConcurrencyLimit` around the router cannot do: its slot is
+    /// given back as soon as the call's future is dropped (by a timeout, an HTTP/2 reset, a
+    /// closed connection), while work the handler handed to the blocking pool runs on; this
+    /// limit keeps counting that work until it ends (see `tests/hostile.rs`). For calls whose
+    /// work ends with their future, the tower layer (with `tower::load_shed` in front, for
+    /// rejection instead of queueing) does the same job.
     ///
     /// Default: no cap.
     #[must_use]
@@ -460,29 +474,19 @@ pub(crate) fn into_webrpc_error<E: Into<BoxError>>(err: E) -> WebrpcError {
     }
 }
 
-/// Builds the response for an error. The HTTP status is the envelope's `status`; a status
-/// that is not an error status (a handler forwarding a broken peer's error, say) is sent as
-/// 500 in both places, so the two always agree.
+/// Builds the response for an error ([`WebrpcError::into_http_response_with_header`]: the
+/// HTTP status is the envelope's, 500 on both sides for a status that is not an error
+/// status).
 pub(crate) fn error_response(err: WebrpcError, header: &HeaderValue) -> Response<ResponseBody> {
-    let err = if (400..=599).contains(&err.status()) {
-        err
-    } else {
-        err.with_status(500)
-    };
-    let status = err.http_status();
-    let mut response = Response::new(ResponseBody::full(codec::encode_error(&err)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, JSON.clone());
-    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
-    response
+    err.into_http_response_with_header(header.clone())
+        .map(ResponseBody::full)
 }
 
 fn ok_response(body: Bytes, header: &HeaderValue) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(body));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, JSON.clone());
-    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
+    headers.insert(webrpc_core::WEBRPC_HEADER_NAME, header.clone());
     response
 }
 

@@ -314,7 +314,7 @@ pub(crate) fn stream_response(
         headers.insert(CONNECTION, KEEP_ALIVE.clone());
     }
     headers.insert(CONTENT_TYPE, NDJSON.clone());
-    headers.insert(webrpc_core::WEBRPC_HEADER, header.clone());
+    headers.insert(webrpc_core::WEBRPC_HEADER_NAME, header.clone());
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
     response
 }

@@ -19,33 +19,25 @@ use std::time::{Duration, Instant};
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use webrpc_client::{CallOptions, Client, TransportOptions};
 use webrpc_core::{Context, WebrpcError};
-use webrpc_server::{ConcurrencyLimit, Router, Server};
+use webrpc_server::{serve, ConcurrencyLimit, Router, Server, ServerHandle};
 
 /// Generous bound on anything that waits.
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Running {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
 }
 
 impl Running {
     async fn start(server: Server, router: Router) -> Running {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.serve(listener, router, async {
-            stopped.await.ok();
-        }));
+        let handle = serve(listener, router).with_options(server).spawn();
         Running {
-            addr,
-            stop: Some(stop),
-            task,
+            addr: handle.local_addr(),
+            handle,
         }
     }
 
@@ -62,12 +54,10 @@ impl Running {
         )
     }
 
-    async fn shutdown(mut self) {
-        self.stop.take().unwrap().send(()).unwrap();
-        tokio::time::timeout(WAIT, self.task)
+    async fn shutdown(self) {
+        tokio::time::timeout(WAIT, self.handle.shutdown())
             .await
             .expect("server stops in time")
-            .unwrap()
             .unwrap();
     }
 }

@@ -7,6 +7,7 @@ use common::collect;
 use http::Request;
 use http_body_util::Full;
 use tower::ServiceExt;
+use webrpc_core::{BuiltinError, WebrpcError, WEBRPC_HEADER_NAME};
 use webrpc_server::Router;
 
 fn app() -> axum::Router {
@@ -60,4 +61,41 @@ async fn webrpc_calls_and_errors_through_axum() {
         .unwrap();
     let a = collect(app().oneshot(health).await.unwrap()).await;
     assert_eq!((a.status, &a.body[..]), (200, &b"ok"[..]));
+}
+
+/// An axum handler answering with a `WebrpcError` sends the same envelope as the router.
+#[tokio::test]
+async fn axum_handlers_return_webrpc_errors_as_envelopes() {
+    async fn forbidden() -> Result<&'static str, WebrpcError> {
+        Err(WebrpcError::new("Forbidden", 1001, "not yours", 403).with_cause("project 7"))
+    }
+    async fn with_header() -> impl axum::response::IntoResponse {
+        (
+            [(
+                WEBRPC_HEADER_NAME,
+                "webrpc@v0.31.0;webrpc-rs@v0.1.0;test@v1.0.0",
+            )],
+            BuiltinError::WebrpcBadRoute.with_cause("no such page"),
+        )
+    }
+    let app = axum::Router::new()
+        .route("/forbidden", axum::routing::get(forbidden))
+        .route("/missing", axum::routing::get(with_header));
+
+    let get = |path: &str| Request::get(path).body(axum::body::Body::empty()).unwrap();
+    let a = collect(app.clone().oneshot(get("/forbidden")).await.unwrap()).await;
+    assert_eq!(a.status, 403);
+    assert_eq!(
+        &a.body[..],
+        br#"{"error":"Forbidden","code":1001,"msg":"not yours","cause":"project 7","status":403}"#
+    );
+    assert_eq!(a.headers["content-type"], "application/json");
+    assert!(!a.headers.contains_key("webrpc"), "no header unless given");
+
+    let a = collect(app.oneshot(get("/missing")).await.unwrap()).await;
+    a.assert_error("WebrpcBadRoute", -2, 404);
+    assert_eq!(
+        a.headers["webrpc"],
+        "webrpc@v0.31.0;webrpc-rs@v0.1.0;test@v1.0.0"
+    );
 }

@@ -1,5 +1,5 @@
 //! Hostile clients, round two (issue #12), at the framework level, for any router served by
-//! [`Server`] over HTTP/1.1 and h2c:
+//! [`serve`] over HTTP/1.1 and h2c:
 //!
 //! - a request that *declares* a body over the limit is answered 413 at once, without the
 //!   server reading the body or inviting it with `100 Continue`, and the connection is closed;
@@ -25,9 +25,8 @@ use common::*;
 use http::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use webrpc_core::{Context, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router, ServerHandle};
 
 /// The body timeout the servers here run with: an answer that only comes when it fires is
 /// the bug these tests catch.
@@ -42,17 +41,16 @@ const HUGE: u64 = 1_000_000_000_000;
 
 struct Running {
     addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
+    _server: ServerHandle,
 }
 
 async fn start(router: Router) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(Server::new().serve(listener, router, async {
-        stopped.await.ok();
-    }));
-    Running { addr, _stop: stop }
+    let server = serve(listener, router).spawn();
+    Running {
+        addr: server.local_addr(),
+        _server: server,
+    }
 }
 
 /// Reads one HTTP/1.1 response head (and the body its `Content-Length` announces).
@@ -350,12 +348,7 @@ async fn http11_calls_whose_client_closed_before_the_server_read_them_never_run(
         stream.write_all(request.as_bytes()).await.unwrap();
         drop(stream);
     }
-    let (_stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(
-        Server::new().serve(listener, counting_router(Arc::clone(&runs)), async {
-            stopped.await.ok();
-        }),
-    );
+    let _server = serve(listener, counting_router(Arc::clone(&runs))).spawn();
     // A call that stays connected (accepted after the closed ones) is answered, and by
     // then the closed ones are settled.
     let mut stream = TcpStream::connect(addr).await.unwrap();

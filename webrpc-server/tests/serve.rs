@@ -9,30 +9,22 @@ use std::time::Duration;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use webrpc_client::{Client, TransportOptions};
 use webrpc_core::{Context, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router, Server, ServerHandle};
 
 struct Running {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
 }
 
 impl Running {
     async fn start(server: Server, router: Router) -> Running {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.serve(listener, router, async {
-            stopped.await.ok();
-        }));
+        let handle = serve(listener, router).with_options(server).spawn();
         Running {
-            addr,
-            stop: Some(stop),
-            task,
+            addr: handle.local_addr(),
+            handle,
         }
     }
 
@@ -40,12 +32,10 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    async fn shutdown(mut self) {
-        self.stop.take().unwrap().send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(10), self.task)
+    async fn shutdown(self) {
+        tokio::time::timeout(Duration::from_secs(10), self.handle.shutdown())
             .await
             .expect("server stops in time")
-            .unwrap()
             .unwrap();
     }
 }
@@ -303,4 +293,40 @@ async fn idle_keep_alive_connections_are_closed() {
     let text = String::from_utf8_lossy(&buf);
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn serve_awaited_in_place_returns_once_its_shutdown_signal_fires() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        serve(listener, router())
+            .with_graceful_shutdown(async {
+                stopped.await.ok();
+            })
+            .await
+    });
+    let client = TestClient::new(Client::new(&url).unwrap());
+    client.ping(Context::new(), PingRequest {}).await.unwrap();
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("serve returns after the signal")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_dropped_server_handle_leaves_the_server_serving() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let handle = serve(listener, router()).spawn();
+    let url = format!("http://{}", handle.local_addr());
+    drop(handle);
+    let client = TestClient::new(Client::new(&url).unwrap());
+    for _ in 0..3 {
+        client.ping(Context::new(), PingRequest {}).await.unwrap();
+        tokio::task::yield_now().await;
+    }
 }

@@ -21,7 +21,9 @@ use tower::ServiceExt;
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{error_catalogue, BuiltinError, Context, WebrpcError};
 use webrpc_server::stream::channel;
-use webrpc_server::{CallHandle, ConcurrencyLimit, ResponseBody, Router, Server};
+use webrpc_server::{
+    serve, CallHandle, ConcurrencyLimit, ResponseBody, Router, Server, ServerHandle,
+};
 
 error_catalogue! {
     /// The chat's error.
@@ -537,21 +539,15 @@ async fn a_sender_feeds_the_stream_and_learns_when_the_client_is_gone() {
 
 struct Running {
     addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
 }
 
 async fn start(router: Router, server: Server) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let handle = serve(listener, router).with_options(server).spawn();
     Running {
-        addr,
-        stop: Some(stop),
-        task,
+        addr: handle.local_addr(),
+        handle,
     }
 }
 
@@ -833,7 +829,7 @@ async fn a_client_that_does_not_read_holds_the_producer_back_over_h2c() {
 #[tokio::test]
 async fn shutdown_ends_open_streams_with_stream_lost_well_before_the_deadline() {
     let (router, mut opened) = forever_router(Duration::from_secs(3600));
-    let mut server = start(
+    let server = start(
         router,
         Server::new().shutdown_timeout(Some(Duration::from_secs(3600))),
     )
@@ -850,7 +846,7 @@ async fn shutdown_ends_open_streams_with_stream_lost_well_before_the_deadline() 
     let dropped_1 = opened.recv().await.unwrap();
     let dropped_2 = opened.recv().await.unwrap();
 
-    server.stop.take().unwrap().send(()).unwrap();
+    let stopped = tokio::spawn(server.handle.shutdown());
     let line = b"{\"webrpcError\":{\"error\":\"WebrpcStreamLost\",\"code\":-9,\"msg\":\"stream lost\",\"cause\":\"server shutting down\",\"status\":400}}\n";
     read_until(&mut conn, &mut raw, b"\r\n0\r\n\r\n").await;
     let (_, body) = split_head(&raw);
@@ -877,7 +873,7 @@ async fn shutdown_ends_open_streams_with_stream_lost_well_before_the_deadline() 
         .await
         .unwrap()
         .unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server.task)
+    tokio::time::timeout(Duration::from_secs(10), stopped)
         .await
         .expect("the server stops long before its hour-long shutdown deadline")
         .unwrap()

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use webrpc_client::Client;
 use webrpc_core::{BuiltinError, Context, MessageStream, Timestamp, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{Router, ServerHandle};
 
 fn subscribe(username: &str, last_message_id: Option<u64>) -> SubscribeMessagesRequest {
     SubscribeMessagesRequest {
@@ -46,21 +46,13 @@ async fn next_text(stream: &mut MessageStream<SubscribeMessagesResponse>) -> (u6
 }
 
 /// A loopback server and a client of it.
-async fn serve() -> (
-    ChatClient<Client>,
-    ChatServer,
-    tokio::sync::oneshot::Sender<()>,
-) {
+async fn serve() -> (ChatClient<Client>, ChatServer, ServerHandle) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let chat = ChatServer::new();
     let router = mount_chat(Arc::new(chat.clone()), Router::new());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(Server::new().serve(listener, router, async {
-        let _ = stopped.await;
-    }));
-    let client = ChatClient::new(Client::new(&format!("http://{addr}")).unwrap());
-    (client, chat, stop)
+    let server = webrpc_server::serve(listener, router).spawn();
+    let client = ChatClient::new(Client::new(&format!("http://{}", server.local_addr())).unwrap());
+    (client, chat, server)
 }
 
 #[tokio::test]

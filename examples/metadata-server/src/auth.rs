@@ -21,16 +21,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use bytes::Bytes;
 use futures_util::future::Either;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{HeaderValue, AUTHORIZATION};
 use http::{Request, Response};
-use http_body_util::Full;
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sequence_metadata::MetadataError;
 use serde::{Deserialize, Serialize};
-use webrpc_core::{codec, WebrpcError};
+use webrpc_core::WebrpcError;
 use webrpc_server::ResponseBody;
 
 use super::jwt_cache::{token_key, JwtCache};
@@ -307,24 +305,6 @@ pub struct Auth<S> {
     webrpc_header: HeaderValue,
 }
 
-/// The response of a webrpc error, with `Content-Type: application/json` and the `Webrpc`
-/// header; HTTP status = the envelope's status.
-pub(crate) fn envelope_response(
-    err: &WebrpcError,
-    webrpc_header: &HeaderValue,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(codec::encode_error(err)));
-    *response.status_mut() = err.http_status();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(codec::JSON_CONTENT_TYPE),
-    );
-    response
-        .headers_mut()
-        .insert(webrpc_core::WEBRPC_HEADER, webrpc_header.clone());
-    response
-}
-
 impl<S, B> tower::Service<Request<B>> for Auth<S>
 where
     S: tower::Service<Request<B>, Response = Response<ResponseBody>, Error = Infallible>,
@@ -352,11 +332,9 @@ where
                     error = %err,
                     "request rejected by auth"
                 );
-                Either::Right(std::future::ready(Ok(envelope_response(
-                    &err,
-                    &self.webrpc_header,
-                )
-                .map(ResponseBody::from))))
+                Either::Right(std::future::ready(Ok(err
+                    .into_http_response_with_header(self.webrpc_header.clone())
+                    .map(ResponseBody::full))))
             }
         }
     }

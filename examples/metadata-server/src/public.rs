@@ -156,7 +156,8 @@ fn response(status: StatusCode, body: Bytes, head: bool) -> Response<Full<Bytes>
 }
 
 fn error(err: &WebrpcError, head: bool) -> Response<Full<Bytes>> {
-    response(err.http_status(), codec::encode_error(err), head)
+    let (parts, body) = err.clone().into_http_response().into_parts();
+    response(parts.status, body, head)
 }
 
 fn not_found(head: bool) -> Response<Full<Bytes>> {

@@ -93,13 +93,7 @@ pub(crate) fn parse(path: &str) -> Option<AssetPath> {
 }
 
 fn envelope(err: &WebrpcError) -> Response {
-    let mut response = Response::new(axum::body::Body::from(codec::encode_error(err)));
-    *response.status_mut() = err.http_status();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(codec::JSON_CONTENT_TYPE),
-    );
-    response
+    axum::response::IntoResponse::into_response(err.clone())
 }
 
 fn not_found() -> WebrpcError {

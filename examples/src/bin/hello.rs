@@ -1,4 +1,5 @@
-//! Declare a service, serve it, call it: the README's example as a program.
+//! Declare a service, serve it, call it: the README's first example, as a program
+//! (`examples/tests/readme.rs` checks that the README shows this file's code).
 //!
 //! ```text
 //! cargo run -p examples --bin hello
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use webrpc_client::Client;
 use webrpc_core::{service, Context, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router};
 
 service! {
     /// A greeting service.
@@ -45,14 +46,11 @@ impl Greeter for Polite {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Serve: POST /rpc/Greeter/SayHello on an ephemeral loopback port.
+    // Serve it (HTTP/1.1 and h2c) on a port the system picks: POST /rpc/Greeter/SayHello.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = mount_greeter(Arc::new(Polite), Router::new());
-    let server = tokio::spawn(Server::new().serve(listener, router, async {
-        stopped.await.ok();
-    }));
+    let server = serve(listener, router).spawn();
+    let url = format!("http://{}", server.local_addr());
 
     // Call it: the generated client implements the same trait.
     let greeter = GreeterClient::new(Client::new(&url)?);
@@ -66,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("{}", reply.greeting);
 
-    let _ = stop.send(());
-    server.await??;
+    // Graceful shutdown: stop accepting, let calls in flight finish.
+    server.shutdown().await?;
     Ok(())
 }

@@ -81,8 +81,8 @@ async fn main() -> ExitCode {
     }
 
     let shutdown = shutdown_signal(args.timeout.map(Duration::from_secs));
-    match webrpc_server::Server::new()
-        .serve(listener, router(), shutdown)
+    match webrpc_server::serve(listener, router())
+        .with_graceful_shutdown(shutdown)
         .await
     {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use examples::petstore::{
 };
 use webrpc_client::Client;
 use webrpc_core::{Context, Timestamp, WebrpcError};
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router};
 
 /// The store, in memory.
 #[derive(Default)]
@@ -145,14 +145,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The webrpc router alone: POST /rpc/PetStore/{Method}.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = mount_pet_store(Arc::clone(&store), Router::new());
-    let server = tokio::spawn(Server::new().serve(listener, router, async {
-        stopped.await.ok();
-    }));
+    let server = serve(listener, router).spawn();
     tour(&PetStoreClient::new(Client::new(&url)?)).await?;
-    let _ = stop.send(());
-    server.await??;
+    server.shutdown().await?;
 
     // 2. The same service inside an axum application. `nest_service` strips the `/rpc`
     // prefix, so the router below it has the basepath `/`.
@@ -161,16 +157,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest_service("/rpc", mount_pet_store(store, Router::with_basepath("/")));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Server::new().serve(listener, app, async {
-        stopped.await.ok();
-    }));
+    let server = serve(listener, app).spawn();
     let client = PetStoreClient::new(Client::new(&url)?);
     let pets = client
         .list_pets(Context::new(), ListPetsRequest { status: None })
         .await?;
     println!("through axum: {} pets", pets.pets.len());
-    let _ = stop.send(());
-    server.await??;
+    server.shutdown().await?;
     Ok(())
 }

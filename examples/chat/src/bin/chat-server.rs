@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chat::proto::mount_chat;
 use chat::ChatServer;
 use clap::Parser;
-use webrpc_server::{Router, Server};
+use webrpc_server::{serve, Router};
 
 /// Serves webrpc's streaming chat example.
 #[derive(Debug, Parser)]
@@ -38,7 +38,10 @@ async fn main() -> ExitCode {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match Server::new().serve(listener, router, shutdown).await {
+    match serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("chat-server: {err}");
