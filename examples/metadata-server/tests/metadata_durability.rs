@@ -229,11 +229,13 @@ async fn storage_failures_do_not_leak_details() {
         )
         .await
         .unwrap();
-    // Break the database behind the server's back.
+    // Break the database behind the server's back: the tables the asset call and the
+    // public route read.
     let path = h.db.as_ref().unwrap().path().to_path_buf();
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE assets; DROP INDEX tokens_live; DROP INDEX tokens_unique; DROP TABLE tokens;",
+        "DROP TABLE assets; DROP INDEX tokens_live; DROP INDEX tokens_unique; DROP TABLE tokens; \
+         DROP TABLE contract_collections; DROP TABLE collections;",
     )
     .unwrap();
     drop(conn);
@@ -261,11 +263,12 @@ async fn storage_failures_do_not_leak_details() {
         "the metadata store failed; the server log has the details"
     );
     let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
-    for secret in ["table", "SQL", "assets", "tokens", file_name.as_str()] {
+    for secret in ["table", "SQL", "assets", "tokens", "collections", file_name.as_str()] {
         assert!(!cause.contains(secret), "cause leaks {secret:?}: {cause}");
     }
     let (status, body) = h.get(&format!("/projects/1/collections/{c}.json")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"], "WebrpcInternalError");
+    assert!(!body.to_string().contains("no such table"), "{body}");
     assert!(!body.to_string().contains("tokens"), "{body}");
 }
