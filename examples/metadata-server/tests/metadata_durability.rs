@@ -263,7 +263,14 @@ async fn storage_failures_do_not_leak_details() {
         "the metadata store failed; the server log has the details"
     );
     let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
-    for secret in ["table", "SQL", "assets", "tokens", "collections", file_name.as_str()] {
+    for secret in [
+        "table",
+        "SQL",
+        "assets",
+        "tokens",
+        "collections",
+        file_name.as_str(),
+    ] {
         assert!(!cause.contains(secret), "cause leaks {secret:?}: {cause}");
     }
     let (status, body) = h.get(&format!("/projects/1/collections/{c}.json")).await;
