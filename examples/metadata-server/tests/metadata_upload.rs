@@ -290,11 +290,15 @@ async fn an_upload_over_the_limit_is_413_with_the_limit_named_and_stores_nothing
 
 #[tokio::test]
 async fn an_upload_cut_by_kill_9_leaves_the_previous_bytes_and_no_partial_file() {
-    use reliability_common::{eventually, ServerProcess, TempDb, WAIT};
+    use reliability_common::{eventually, ServerProcess, WAIT};
     use tokio::io::AsyncWriteExt;
 
-    let db = TempDb::new("upload-kill9");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-upload-kill9-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let assets_dir = std::path::PathBuf::from(format!("{db_arg}.assets"));
     let args = ["--addr", "127.0.0.1:0", "--db", db_arg.as_str()];
     let mut server = ServerProcess::start(&args, "info").await;
