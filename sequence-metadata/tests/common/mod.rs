@@ -79,20 +79,24 @@ impl Canned {
         Req: Send + 'static,
         Resp: DeserializeOwned + Default,
     {
+        // A test that panicked while holding a lock fails anyway; the data stays usable.
         self.received
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .push((method, Box::new(request)));
         let answer = self
             .answers
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .get_mut(method)
             .and_then(VecDeque::pop_front);
         match answer {
             None => Ok(Resp::default()),
-            Some(Ok(json)) => Ok(serde_json::from_value(json)
-                .unwrap_or_else(|e| panic!("canned answer of {method} does not decode: {e}"))),
+            Some(Ok(json)) => serde_json::from_value(json).map_err(|e| {
+                BuiltinError::WebrpcInternalError.with_cause(format!(
+                    "the canned answer of {method} does not decode: {e}"
+                ))
+            }),
             Some(Err(err)) => Err(err),
         }
     }
