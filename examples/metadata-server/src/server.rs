@@ -211,7 +211,7 @@ async fn serve<S: Store>(
     let token = auth.dev_token(args.dev_project, DEV_ACCOUNT);
     let next_collection = {
         let store = Arc::clone(&store);
-        tokio::task::spawn_blocking(move || store.next_collection_id())
+        tokio::task::spawn_blocking(move || crate::collections::next_collection_id(&*store))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
