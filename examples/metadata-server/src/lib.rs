@@ -18,8 +18,9 @@
 //! - [`MetadataService`] ([`service`]): the `Collections` trait (21 methods) over a
 //!   [`Store`]: project scoping, argument checks, error mapping.
 //! - [`Store`] ([`store`]): the storage contract, implemented by [`SqliteStore`]
-//!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool) and [`MemoryStore`]
-//!   ([`memory`]).
+//!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool), [`PostgresStore`]
+//!   ([`postgresql`]; a connection pool, serializable transactions, shared by any number of
+//!   instances) and [`MemoryStore`] ([`memory`]).
 //! - [`public`]: `GET /projects/{p}/collections/{c}.json` and
 //!   `GET /projects/{p}/collections/{c}/tokens/{tokenId}` for published collections.
 //! - [`config`], [`logging`] and [`server`]: the command line, the log (non-blocking, plain
@@ -66,6 +67,7 @@ pub mod config;
 pub mod jwt_cache;
 pub mod logging;
 pub mod memory;
+pub mod postgresql;
 pub mod public;
 pub mod server;
 pub mod service;
@@ -79,6 +81,7 @@ pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
 pub use config::{ServerArgs, StoreKind};
 pub use jwt_cache::JwtCache;
 pub use memory::MemoryStore;
+pub use postgresql::PostgresStore;
 pub use service::MetadataService;
 pub use sqlite::SqliteStore;
 pub use store::{PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET};
