@@ -160,8 +160,20 @@ impl r2d2::ManageConnection for Manager {
 
 /// The [`Store`] in PostgreSQL. See the module docs.
 pub struct PostgresStore {
-    pool: r2d2::Pool<Manager>,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    pool: Option<r2d2::Pool<Manager>>,
     label: String,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing a connection of the synchronous client blocks on its own runtime, which
+        // tokio forbids on an async worker thread (where the last `Arc` of a server's
+        // store is usually dropped): close them on a thread of their own.
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -655,7 +667,10 @@ impl PostgresStore {
             .error_handler(Box::new(LogErrors))
             .build(manager)
             .map_err(|err| StoreError::Internal(format!("cannot connect to {label}: {err}")))?;
-        Ok(PostgresStore { pool, label })
+        Ok(PostgresStore {
+            pool: Some(pool),
+            label,
+        })
     }
 
     /// The database, as `postgres user@host:port/dbname` (no password).
@@ -676,7 +691,10 @@ impl PostgresStore {
         loop {
             attempt += 1;
             let retry = |err: &postgres::Error| is_transient(err) && attempt < MAX_ATTEMPTS;
-            let mut conn = self.pool.get().map_err(|err| {
+            let Some(pool) = &self.pool else {
+                unreachable!("the pool is only taken when the store is dropped");
+            };
+            let mut conn = pool.get().map_err(|err| {
                 StoreError::Internal(format!("no connection to {}: {err}", self.label))
             })?;
             // Checked once a connection is held: the wait for one is where a burst of

@@ -31,6 +31,7 @@ async fn everything_survives_a_restart() {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,
             db: None,
+            pg: None,
         };
         let client = h.client(21);
         let c = create_collection(&client, "Durable").await;
@@ -104,6 +105,7 @@ async fn everything_survives_a_restart() {
         app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
         store,
         db: None,
+        pg: None,
     };
     let client = h.client(21);
     let got = client
