@@ -24,7 +24,8 @@
 //! and is never answered as a success. No call is answered before its commit.
 //!
 //! **Layout.** The tables of the SQLite store, with `BIGINT` ids and `BOOLEAN` flags;
-//! metadata objects are kept as JSON text and timestamps as RFC 3339 text with nanoseconds
+//! metadata objects are kept as JSON text, reveal keys as `BYTEA` (their UTF-8 bytes:
+//! `TEXT` cannot hold the NUL character a client may send) and timestamps as RFC 3339 text with nanoseconds
 //! (so `updatedAt` keeps strictly increasing, which PostgreSQL's microsecond `timestamptz`
 //! could not). `settings` holds server settings shared by all instances, such as the
 //! generated JWT secret. The schema is versioned in `schema_version`, migrated forward at
@@ -65,7 +66,7 @@ const MIGRATIONS: &[&str] = &[
         project_id  BIGINT NOT NULL,
         metadata    TEXT NOT NULL,
         private     BOOLEAN NOT NULL,
-        reveal_key  TEXT NOT NULL DEFAULT '',
+        reveal_key  BYTEA NOT NULL DEFAULT '',
         created_at  TEXT NOT NULL,
         updated_at  TEXT NOT NULL,
         deleted_at  TEXT
@@ -368,7 +369,7 @@ struct CollectionRow {
     project_id: i64,
     metadata: String,
     private: bool,
-    reveal_key: String,
+    reveal_key: Vec<u8>,
     created_at: String,
     updated_at: String,
     token_count: i64,
@@ -402,7 +403,8 @@ impl CollectionRow {
             project_id: from_sql(self.project_id),
             metadata: Some(serde_json::from_str(&self.metadata).map_err(json_error)?),
             private: self.private,
-            reveal_key: self.reveal_key,
+            reveal_key: String::from_utf8(self.reveal_key)
+                .map_err(|e| StoreError::Internal(format!("stored reveal key: {e}")))?,
             token_count: Some(from_sql(self.token_count)),
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
@@ -820,7 +822,7 @@ impl Store for PostgresStore {
                 "INSERT INTO collections \
                  (project_id, metadata, private, reveal_key, created_at, updated_at) \
                  VALUES ($1, $2, TRUE, $3, $4, $4) RETURNING id",
-                &[&to_sql(project), &metadata, &reveal_key, &now],
+                &[&to_sql(project), &metadata, &reveal_key.as_bytes(), &now],
             )?;
             let id: i64 = row.try_get(0)?;
             find_collection(db, project, from_sql(id))
@@ -868,7 +870,7 @@ impl Store for PostgresStore {
             db.execute(
                 "UPDATE collections SET metadata = $1, reveal_key = $2, updated_at = $3 \
                  WHERE id = $4",
-                &[&metadata, &reveal_key, &updated_at, &to_sql(id)],
+                &[&metadata, &reveal_key.as_bytes(), &updated_at, &to_sql(id)],
             )?;
             find_collection(db, project, id)
         })
