@@ -226,7 +226,10 @@ mod tests {
         assert_eq!(args.store, StoreKind::Postgres);
         assert_eq!(args.database_url.as_deref(), Some("postgres://u@%2Ftmp/db"));
         assert_eq!(args.database_pool_size, 4);
-        assert_eq!(args.app_config().assets_dir, Some(PathBuf::from("/srv/assets")));
+        assert_eq!(
+            args.app_config().assets_dir,
+            Some(PathBuf::from("/srv/assets"))
+        );
     }
 
     #[test]

@@ -1343,13 +1343,14 @@ impl Store for PostgresStore {
     fn next_collection_id(&self) -> StoreResult<u64> {
         self.read(|db| {
             // The identity sequence: another instance may take the id first; a hint.
-            let row = db.query_one(
-                "SELECT last_value, is_called FROM collections_id_seq",
-                &[],
-            )?;
+            let row = db.query_one("SELECT last_value, is_called FROM collections_id_seq", &[])?;
             let last: i64 = row.try_get(0)?;
             let called: bool = row.try_get(1)?;
-            Ok(if called { from_sql(last) + 1 } else { from_sql(last) })
+            Ok(if called {
+                from_sql(last) + 1
+            } else {
+                from_sql(last)
+            })
         })
     }
 }
