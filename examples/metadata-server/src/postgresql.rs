@@ -209,10 +209,13 @@ type TxResult<T> = Result<T, TxError>;
 
 /// Whether `err` rolled its transaction back for a reason that a new attempt can clear:
 /// a serialization failure or deadlock, or a connection that was lost, refused or shut
-/// down (any error that is not one the server reported about the statement itself).
+/// down (the server's `admin_shutdown` and the like, a closed socket, an I/O error).
 fn is_transient(err: &postgres::Error) -> bool {
     match err.as_db_error() {
-        None => true,
+        None => {
+            err.is_closed()
+                || std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>())
+        }
         Some(db) => [
             SqlState::T_R_SERIALIZATION_FAILURE,
             SqlState::T_R_DEADLOCK_DETECTED,

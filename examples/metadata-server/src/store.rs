@@ -1,16 +1,18 @@
-//! The storage contract of the Metadata server, implemented twice: by
-//! [`SqliteStore`](super::SqliteStore) (a database file) and by
-//! [`MemoryStore`](super::MemoryStore) (process memory).
+//! The storage contract of the Metadata server, implemented three times: by
+//! [`SqliteStore`](super::SqliteStore) (a database file), by
+//! [`PostgresStore`](super::PostgresStore) (a PostgreSQL database shared by many instances)
+//! and by [`MemoryStore`](super::MemoryStore) (process memory).
 //!
-//! The [`Store`] trait is synchronous: SQLite calls block, so the service runs them on
-//! tokio's blocking pool ([`Store::BLOCKING`]), while the memory store is called inline.
+//! The [`Store`] trait is synchronous: SQLite and PostgreSQL calls block, so the service
+//! runs them on tokio's blocking pool ([`Store::BLOCKING`]), while the memory store is
+//! called inline.
 //! Inputs reach the store already validated and normalised by the service (token ids in
 //! canonical decimal, contract addresses lower-cased, names non-empty); the store enforces
 //! what needs its data: existence within the caller's project, uniqueness, soft deletion,
 //! ids and timestamps.
 //!
-//! Semantics both implementations share (and that `tests/metadata_store.rs` runs against
-//! both):
+//! Semantics every implementation shares (the `both_stores!` scenarios of
+//! `tests/metadata_service.rs` and `tests/security_hostile.rs` run against all three):
 //!
 //! - every row belongs to one project; a row of another project is "not found";
 //! - ids are assigned by the store, from 1, never reused;
