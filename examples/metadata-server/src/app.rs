@@ -195,20 +195,28 @@ impl<S: Store> MetadataApp<S> {
         public_url: &str,
         config: AppConfig,
     ) -> std::io::Result<Self> {
-        let files = match &config.assets_dir {
-            Some(dir) => AssetFiles::open(dir)?,
+        let files = Arc::new(match &config.assets_dir {
+            Some(dir) => {
+                let files = AssetFiles::open(dir)?;
+                // Files a crash left without a live asset (see `AssetFiles::sweep`).
+                let swept = files.sweep(&*store).map_err(std::io::Error::other)?;
+                if swept > 0 {
+                    tracing::info!(files = swept, "removed unused asset files");
+                }
+                files
+            }
             None => AssetFiles::temporary()?,
-        };
+        });
         let uploads = Arc::new(Uploads {
             auth: auth.clone(),
-            files,
+            files: Arc::clone(&files),
             max_bytes: match config.max_upload_bytes {
                 0 => DEFAULT_MAX_UPLOAD_BYTES,
                 n => n,
             },
             public_url: public_url.trim_end_matches('/').to_owned(),
         });
-        let service = Arc::new(MetadataService::new(store, public_url));
+        let service = Arc::new(MetadataService::new(store, public_url).with_files(files));
         let webrpc = config
             .limits
             .apply(sequence_metadata::router(Arc::clone(&service)));

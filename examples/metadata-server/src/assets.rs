@@ -12,8 +12,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
+
+use crate::collections;
+use crate::store::{Store, StoreResult};
 
 /// Default largest upload, in bytes: 100 MiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
@@ -25,6 +29,10 @@ const HEADER_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct AssetFiles {
     dir: PathBuf,
+    /// Held while a file's use may change: from an upload's rename to its database commit,
+    /// and while unused files are looked up and removed, so a file is never removed under an
+    /// upload that is about to use it.
+    content_lock: Mutex<()>,
     // Keeps the directory of a memory store alive; removed on drop.
     _temp: Option<tempfile::TempDir>,
 }
@@ -65,7 +73,11 @@ impl AssetFiles {
                 std::fs::remove_file(&path)?;
             }
         }
-        Ok(AssetFiles { dir, _temp: None })
+        Ok(AssetFiles {
+            dir,
+            content_lock: Mutex::new(()),
+            _temp: None,
+        })
     }
 
     /// A fresh temporary directory, removed when the value is dropped (memory store).
@@ -75,6 +87,7 @@ impl AssetFiles {
             .tempdir()?;
         Ok(AssetFiles {
             dir: temp.path().to_path_buf(),
+            content_lock: Mutex::new(()),
             _temp: Some(temp),
         })
     }
@@ -88,6 +101,67 @@ impl AssetFiles {
     /// hex digits).
     pub fn path(&self, sha256: &str) -> Option<PathBuf> {
         is_content_name(sha256).then(|| self.dir.join(sha256))
+    }
+
+    /// Takes the content lock (see [`remove_unused`](Self::remove_unused)): an upload holds
+    /// it from [`Upload::finish`] until the asset row naming the file is committed.
+    pub fn lock(&self) -> MutexGuard<'_, ()> {
+        // The guarded value is `()`: a panic while it was held leaves nothing to repair.
+        self.content_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes the files of `contents` that no live asset of `store` uses (blocking I/O).
+    /// Called after the write that released them committed: a crash in between leaves an
+    /// unused file, which [`sweep`](Self::sweep) removes at the next start, never a live
+    /// asset without its file.
+    pub fn remove_unused<S: Store>(&self, store: &S, contents: &[String]) -> StoreResult<()> {
+        let _guard = self.lock();
+        self.remove_unused_locked(store, contents)
+    }
+
+    /// [`remove_unused`](Self::remove_unused) for a caller already holding
+    /// [`lock`](Self::lock).
+    pub fn remove_unused_locked<S: Store>(
+        &self,
+        store: &S,
+        contents: &[String],
+    ) -> StoreResult<()> {
+        for content in contents {
+            let Some(path) = self.path(content) else {
+                continue;
+            };
+            if collections::content_in_use(store, content)? {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, file = %path.display(), "could not remove an unused asset file");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every content file no live asset of `store` uses (at start: files left by a
+    /// crash between a delete's commit and the file's removal, or by an upload whose asset
+    /// went away). Returns how many it removed.
+    pub fn sweep<S: Store>(&self, store: &S) -> StoreResult<usize> {
+        let _guard = self.lock();
+        let mut unused = Vec::new();
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            crate::StoreError::Internal(format!("reading the asset directory: {e}"))
+        })?;
+        for entry in entries.flatten() {
+            if let Ok(name) = entry.file_name().into_string() {
+                if is_content_name(&name) && !collections::content_in_use(store, &name)? {
+                    unused.push(name);
+                }
+            }
+        }
+        self.remove_unused_locked(store, &unused)?;
+        Ok(unused.len())
     }
 
     /// Starts an upload: a `*.part` file in the directory.

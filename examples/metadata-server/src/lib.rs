@@ -16,11 +16,15 @@
 //!   `project`) and puts the caller's [`AuthProject`] in the request extensions; optionally
 //!   with a bounded [`JwtCache`] of verified tokens ([`jwt_cache`]).
 //! - [`MetadataService`] ([`service`]): the `Collections` trait (21 methods) over a
-//!   [`Store`]: project scoping, argument checks, error mapping.
-//! - [`Store`] ([`store`]): the storage contract, implemented by [`SqliteStore`]
+//!   [`Store`]: the caller's project, argument checks, error mapping.
+//! - [`collections`]: the rules of the service (scoping, cascades, soft deletion, unique
+//!   keys, publishing, ids, timestamps, pagination), written once over the row-level
+//!   operations of a store.
+//! - [`Store`] ([`store`]): where rows are kept, read in snapshots and written in
+//!   transactions ([`store::ReadTx`], [`store::WriteTx`]); implemented by [`SqliteStore`]
 //!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool), [`PostgresStore`]
-//!   ([`postgresql`]; a connection pool, serializable transactions, shared by any number of
-//!   instances) and [`MemoryStore`] ([`memory`]).
+//!   ([`postgresql`]; a connection pool, row locks, shared by any number of instances) and
+//!   [`MemoryStore`] ([`memory`]; maps under a `RwLock`).
 //! - [`public`]: `GET /projects/{p}/collections/{c}.json` and
 //!   `GET /projects/{p}/collections/{c}/tokens/{tokenId}` for published collections.
 //! - [`config`], [`logging`] and [`server`]: the command line, the log (non-blocking, plain
@@ -63,6 +67,7 @@
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod collections;
 pub mod config;
 pub mod jwt_cache;
 pub mod logging;

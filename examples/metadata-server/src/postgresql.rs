@@ -3,27 +3,36 @@
 //!
 //! **Connections.** A pool ([`r2d2`]) of connections of the synchronous `postgres` client;
 //! like SQLite calls, store calls block and run on tokio's blocking pool
-//! ([`Store::BLOCKING`]). A pooled connection is checked (an empty query) when it is taken,
-//! so connections broken by a database restart are replaced instead of failing a call.
-//! Each connection keeps its prepared statements. TLS is not supported: connect over a Unix
+//! ([`Store::BLOCKING`]). A connection broken by a database restart fails its `BEGIN` and
+//! is replaced by a fresh one instead of failing the call. Each connection keeps its prepared statements. TLS is not supported: connect over a Unix
 //! socket or a trusted network.
 //!
-//! **Transactions.** Every write is one `SERIALIZABLE` transaction that reads, checks and
-//! writes, committed before the call is answered; reads run in one `REPEATABLE READ READ
-//! ONLY` transaction (a consistent snapshot). PostgreSQL's serializable isolation makes
-//! concurrent writers, in this process or another instance, behave as if they ran one at a
-//! time: none loses another's update, and a check (a unique key, a row's existence) holds
-//! when its write commits. Unique keys are partial unique indexes over live rows besides;
-//! ids come from identity sequences, unique across instances and never reused.
+//! **Transactions.** The rules of the service ([`crate::collections`]) run over one
+//! transaction per call. A write is one `READ COMMITTED` transaction in which every row the
+//! rules read is locked as it is read: `SELECT … FOR UPDATE` for the collection, token,
+//! link or asset being changed (and for the rows a cascade or a recursive publish goes
+//! through), `FOR SHARE` for the collection a token, link or asset write merely checks. So
+//! two writers of the same rows, in this process or another instance, run one after the
+//! other, and the second reads what the first committed: no lost update, no write into a
+//! collection being deleted or published, no half state. Token writes to one collection
+//! still run side by side. Unique keys are checked by the rules and enforced by partial
+//! unique indexes over live rows (a race past the check is [`StoreError::Conflict`]); ids
+//! come from the tables' identity sequences, unique across instances and never reused. A
+//! read is one `REPEATABLE READ READ ONLY` transaction: a consistent snapshot.
 //!
-//! **Transient failures.** A serialization failure (SQLSTATE 40001), a deadlock (40P01), a
-//! connection lost or refused (a restart, `admin_shutdown`) *before* the commit was sent
-//! rolls the whole transaction back, so it is retried from the start on a fresh
-//! connection, up to [`MAX_ATTEMPTS`] times with a short growing pause. A connection lost
-//! *while committing* leaves the outcome unknown: that call fails with an error saying so
-//! and is never answered as a success. No call is answered before its commit.
+//! **Transient failures.** [`Store::write`] runs its closure once (it is `FnOnce`), so a
+//! transaction is never re-run behind the caller's back: taking a connection and `BEGIN`
+//! are retried (up to [`MAX_ATTEMPTS`] times: a connection cut by a database restart fails
+//! its `BEGIN` and is replaced, and a call waits up to [`CONNECTION_TIMEOUT`] for a
+//! connection while the database is unreachable); a failure
+//! once the transaction has started — a deadlock (40P01) between writers that lock the same
+//! rows in different orders, a connection lost mid-transaction — rolls it back and fails
+//! the call, whose log line says nothing was written. A connection lost *while committing*
+//! leaves the outcome unknown: the call fails and its log line says so. No call is
+//! answered with a success before its commit, and none that failed is answered as one.
 //!
 //! **Layout.** The tables of the SQLite store, with `BIGINT` ids and `BOOLEAN` flags;
+//! assets keep the hash of their uploaded bytes in `content`;
 //! metadata objects are kept as JSON text, reveal keys as `BYTEA` (their UTF-8 bytes:
 //! `TEXT` cannot hold the NUL character a client may send) and timestamps as RFC 3339 text with nanoseconds
 //! (so `updatedAt` keeps strictly increasing, which PostgreSQL's microsecond `timestamptz`
@@ -35,21 +44,20 @@
 //! PostgreSQL's own error texts stay in [`StoreError::Internal`], which the service logs
 //! and never sends.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
-use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
-use sequence_metadata::{
-    Asset, Collection, CollectionMetadata, ContractCollection, Timestamp, TokenMetadata,
-};
+use postgres::{Client, NoTls, Row, Statement};
+use sequence_metadata::{Asset, Collection, ContractCollection, Timestamp, TokenMetadata};
 
 use super::store::{
-    asset_token_key, encoded_len, fill_page, next_timestamp, stored_token, ContractUpdate,
-    PageFill, PageRequest, Paged, Store, StoreError, StoreResult,
+    caller_gone, fill_page, stored_token, AssetRow, CollectionRow, CollectionScope, ContractRow,
+    PageRequest, Paged, ReadTx, Store, StoreError, StoreResult, Table, TokenRow, WriteTx,
 };
 
 /// The schema, one migration per version step (version `n` is `MIGRATIONS[n - 1]`). Append
@@ -104,17 +112,19 @@ const MIGRATIONS: &[&str] = &[
         token_id       TEXT,
         data           TEXT NOT NULL,
         updated_at     TEXT NOT NULL,
-        deleted_at     TEXT
+        deleted_at     TEXT,
+        content        TEXT
     );
     CREATE INDEX assets_live ON assets (collection_id, token_id) WHERE deleted_at IS NULL;
+    CREATE INDEX assets_content ON assets (content) WHERE deleted_at IS NULL AND content IS NOT NULL;
     "#,
 ];
 
 /// The advisory lock key that serialises migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x6d65_7461_6461_7461; // "metadata"
 
-/// Most attempts of one store call that meets transient failures (serialization
-/// conflicts, deadlocks, lost connections before the commit).
+/// Most attempts to take a connection and begin a transaction when a connection turns out
+/// broken (a database restart).
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Default number of pooled connections per server instance.
@@ -185,40 +195,15 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// A failure inside a transaction: a store answer (not found, conflict), or a database
-/// error, which may be transient.
-#[derive(Debug)]
-enum TxError {
-    Store(StoreError),
-    Pg(postgres::Error),
-}
-
-impl From<StoreError> for TxError {
-    fn from(err: StoreError) -> Self {
-        TxError::Store(err)
-    }
-}
-
-impl From<postgres::Error> for TxError {
-    fn from(err: postgres::Error) -> Self {
-        TxError::Pg(err)
-    }
-}
-
-type TxResult<T> = Result<T, TxError>;
-
-/// Whether `err` rolled its transaction back for a reason that a new attempt can clear:
-/// a serialization failure or deadlock, or a connection that was lost, refused or shut
-/// down (the server's `admin_shutdown` and the like, a closed socket, an I/O error).
-fn is_transient(err: &postgres::Error) -> bool {
+/// Whether `err` is a connection that was lost, refused or shut down (the server's
+/// `admin_shutdown` and the like, a closed socket, an I/O error): worth a new connection.
+fn is_connection_error(err: &postgres::Error) -> bool {
     match err.as_db_error() {
         None => {
             err.is_closed()
                 || std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>())
         }
         Some(db) => [
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
             SqlState::ADMIN_SHUTDOWN,
             SqlState::CRASH_SHUTDOWN,
             SqlState::CANNOT_CONNECT_NOW,
@@ -229,26 +214,23 @@ fn is_transient(err: &postgres::Error) -> bool {
     }
 }
 
-/// Whether `err` certainly rolled the transaction back (the server said so).
-fn rolled_back(err: &postgres::Error) -> bool {
-    err.code().is_some_and(|code| {
-        *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
-    })
-}
-
-fn internal(err: postgres::Error) -> StoreError {
-    if err.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-        // The writes check unique keys first, in the same serializable transaction; this
-        // only catches what those checks would have missed.
-        return StoreError::Conflict(format!("unique constraint violated: {err}"));
-    }
-    StoreError::Internal(format!("postgres: {err}"))
-}
-
-fn tx_error(err: TxError) -> StoreError {
-    match err {
-        TxError::Store(err) => err,
-        TxError::Pg(err) => internal(err),
+/// A database error inside a transaction, as a store error (the transaction is then rolled
+/// back): a unique index refusing a row is a conflict; everything else is a storage
+/// failure whose text (for the log only) says what happened to the write.
+fn pg(err: postgres::Error) -> StoreError {
+    match err.code() {
+        Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
+            // The rules check unique keys first, in the same transaction; this only catches
+            // a concurrent write that took the key meanwhile.
+            StoreError::Conflict(format!("unique constraint violated: {err}"))
+        }
+        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED => StoreError::Internal(format!(
+            "deadlock with a concurrent write; this one was rolled back, nothing written: {err}"
+        )),
+        _ if is_connection_error(&err) => StoreError::Internal(format!(
+            "the connection to PostgreSQL was lost before the commit; nothing was written: {err}"
+        )),
+        _ => StoreError::Internal(format!("postgres: {err}")),
     }
 }
 
@@ -274,7 +256,7 @@ fn parse_timestamp(text: &str) -> StoreResult<Timestamp> {
         .map_err(|err| StoreError::Internal(format!("stored timestamp {text:?}: {err}")))
 }
 
-/// The pause before attempt `attempt + 1`: 4 ms doubling up to 256 ms, plus up to as much
+/// The pause before attempt `attempt + 1`: 8 ms doubling up to 256 ms, plus up to as much
 /// again at random, so colliding callers spread out.
 fn backoff(attempt: u32) -> Duration {
     let base = 4u64 << attempt.min(6);
@@ -297,77 +279,31 @@ fn limit_offset_after(page: PageRequest) -> (i64, i64, i64) {
     )
 }
 
-/// One transaction on one pooled connection, with the connection's statement cache.
-struct Db<'t, 'c> {
-    tx: &'t mut Transaction<'c>,
-    statements: &'t mut HashMap<String, Statement>,
-}
 
-impl Db<'_, '_> {
-    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.tx.prepare(sql)?;
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.tx.query(&statement, params)
-    }
-
-    fn query_opt(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.tx.query_opt(&statement, params)
-    }
-
-    fn query_one(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Row, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.tx.query_one(&statement, params)
-    }
-
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.tx.execute(&statement, params)
-    }
-
-    /// Runs a query whose rows are read one at a time (a page stops reading at its byte
-    /// budget, so an oversized page is never loaded).
-    fn query_lazy(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<postgres::RowIter<'_>, postgres::Error> {
-        let statement = self.statement(sql)?;
-        self.tx.query_raw(&statement, params.iter().copied())
+fn table_name(table: Table) -> &'static str {
+    match table {
+        Table::Collections => "collections",
+        Table::Tokens => "tokens",
+        Table::Contracts => "contract_collections",
+        Table::Assets => "assets",
     }
 }
 
-const COLLECTION_COLUMNS: &str = "c.id, c.project_id, c.metadata, c.private, c.reveal_key, \
-     c.created_at, c.updated_at, \
-     (SELECT COUNT(*) FROM tokens t WHERE t.collection_id = c.id AND t.deleted_at IS NULL)";
+/// A collection's metadata as stored (a collection always has some).
+fn metadata_json(row: &CollectionRow) -> StoreResult<String> {
+    match &row.metadata {
+        Some(metadata) => to_json(metadata),
+        None => to_json(&sequence_metadata::CollectionMetadata::default()),
+    }
+}
+
+fn timestamp_text(at: Option<Timestamp>) -> Option<String> {
+    at.map(|t| t.to_string())
+}
 
 /// A collection row as read; decoded after the read so JSON and timestamp errors surface
 /// as store errors.
-struct CollectionRow {
+struct PgCollection {
     id: i64,
     project_id: i64,
     metadata: String,
@@ -375,20 +311,21 @@ struct CollectionRow {
     reveal_key: Vec<u8>,
     created_at: String,
     updated_at: String,
-    token_count: i64,
 }
 
-impl CollectionRow {
-    fn read(row: &Row) -> Result<Self, postgres::Error> {
-        Ok(CollectionRow {
-            id: row.try_get(0)?,
-            project_id: row.try_get(1)?,
-            metadata: row.try_get(2)?,
-            private: row.try_get(3)?,
-            reveal_key: row.try_get(4)?,
-            created_at: row.try_get(5)?,
-            updated_at: row.try_get(6)?,
-            token_count: row.try_get(7)?,
+impl PgCollection {
+    const COLUMNS: &'static str =
+        "id, project_id, metadata, private, reveal_key, created_at, updated_at";
+
+    fn read(row: &Row) -> StoreResult<Self> {
+        Ok(PgCollection {
+            id: row.try_get(0).map_err(pg)?,
+            project_id: row.try_get(1).map_err(pg)?,
+            metadata: row.try_get(2).map_err(pg)?,
+            private: row.try_get(3).map_err(pg)?,
+            reveal_key: row.try_get(4).map_err(pg)?,
+            created_at: row.try_get(5).map_err(pg)?,
+            updated_at: row.try_get(6).map_err(pg)?,
         })
     }
 
@@ -400,7 +337,7 @@ impl CollectionRow {
         )
     }
 
-    fn decode(self) -> StoreResult<Collection> {
+    fn decode(self) -> StoreResult<CollectionRow> {
         Ok(Collection {
             id: from_sql(self.id),
             project_id: from_sql(self.project_id),
@@ -408,7 +345,6 @@ impl CollectionRow {
             private: self.private,
             reveal_key: String::from_utf8(self.reveal_key)
                 .map_err(|e| StoreError::Internal(format!("stored reveal key: {e}")))?,
-            token_count: Some(from_sql(self.token_count)),
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
             ..Collection::default()
@@ -416,182 +352,602 @@ impl CollectionRow {
     }
 }
 
-/// A token row as read: internal id, token JSON, private flag, updated_at.
-struct TokenRow {
+/// A token row as read.
+struct PgToken {
     seq: i64,
+    collection_id: i64,
     token_id: String,
     metadata: String,
     private: bool,
     updated_at: String,
 }
 
-impl TokenRow {
-    const COLUMNS: &'static str = "id, token_id, metadata, private, updated_at";
+impl PgToken {
+    const COLUMNS: &'static str = "id, collection_id, token_id, metadata, private, updated_at";
 
-    fn read(row: &Row) -> Result<Self, postgres::Error> {
-        Ok(TokenRow {
-            seq: row.try_get(0)?,
-            token_id: row.try_get(1)?,
-            metadata: row.try_get(2)?,
-            private: row.try_get(3)?,
-            updated_at: row.try_get(4)?,
+    fn read(row: &Row) -> StoreResult<Self> {
+        Ok(PgToken {
+            seq: row.try_get(0).map_err(pg)?,
+            collection_id: row.try_get(1).map_err(pg)?,
+            token_id: row.try_get(2).map_err(pg)?,
+            metadata: row.try_get(3).map_err(pg)?,
+            private: row.try_get(4).map_err(pg)?,
+            updated_at: row.try_get(5).map_err(pg)?,
         })
     }
 
-    fn decode(&self) -> StoreResult<TokenMetadata> {
+    fn bytes(&self) -> (u64, usize) {
+        (
+            from_sql(self.seq),
+            self.metadata.len() + self.token_id.len() + 64,
+        )
+    }
+
+    fn decode(self) -> StoreResult<TokenRow> {
         let token: TokenMetadata = serde_json::from_str(&self.metadata).map_err(json_error)?;
-        Ok(stored_token(
-            token,
-            &self.token_id,
-            parse_timestamp(&self.updated_at)?,
-        ))
-    }
-}
-
-struct AssetRow {
-    id: i64,
-    collection_id: i64,
-    token_id: Option<String>,
-    data: String,
-    updated_at: String,
-}
-
-impl AssetRow {
-    const COLUMNS: &'static str = "id, collection_id, token_id, data, updated_at";
-
-    fn read(row: &Row) -> Result<Self, postgres::Error> {
-        Ok(AssetRow {
-            id: row.try_get(0)?,
-            collection_id: row.try_get(1)?,
-            token_id: row.try_get(2)?,
-            data: row.try_get(3)?,
-            updated_at: row.try_get(4)?,
+        Ok(TokenRow {
+            seq: from_sql(self.seq),
+            collection_id: from_sql(self.collection_id),
+            token: stored_token(token, &self.token_id, parse_timestamp(&self.updated_at)?),
+            private: self.private,
+            deleted_at: None,
         })
     }
-
-    fn decode(self) -> StoreResult<Asset> {
-        let mut asset: Asset = serde_json::from_str(&self.data).map_err(json_error)?;
-        asset.id = from_sql(self.id);
-        asset.collection_id = from_sql(self.collection_id);
-        asset.token_id = self.token_id;
-        asset.updated_at = parse_timestamp(&self.updated_at)?;
-        Ok(asset)
-    }
 }
 
-fn link_from_row(row: &Row) -> Result<ContractCollection, postgres::Error> {
-    Ok(ContractCollection {
-        id: from_sql(row.try_get(0)?),
-        chain_id: from_sql(row.try_get(1)?),
-        contract_address: row.try_get(2)?,
-        collection_id: from_sql(row.try_get(3)?),
+const ASSET_COLUMNS: &str = "id, project_id, collection_id, token_id, data, updated_at, content";
+
+fn decode_asset(row: &Row) -> StoreResult<AssetRow> {
+    let data: String = row.try_get(4).map_err(pg)?;
+    let updated_at: String = row.try_get(5).map_err(pg)?;
+    let mut asset: Asset = serde_json::from_str(&data).map_err(json_error)?;
+    asset.id = from_sql(row.try_get(0).map_err(pg)?);
+    asset.collection_id = from_sql(row.try_get(2).map_err(pg)?);
+    asset.token_id = row.try_get(3).map_err(pg)?;
+    asset.updated_at = parse_timestamp(&updated_at)?;
+    Ok(AssetRow {
+        project_id: from_sql(row.try_get(1).map_err(pg)?),
+        asset,
+        content: row.try_get(6).map_err(pg)?,
+        deleted_at: None,
     })
 }
 
-const LINK_COLUMNS: &str = "id, chain_id, contract_address, collection_id";
+const CONTRACT_COLUMNS: &str =
+    "id, chain_id, contract_address, collection_id, project_id, created_at, updated_at";
 
-// ---- queries shared by reads and writes ----
-
-fn find_collection(db: &mut Db<'_, '_>, project: u64, id: u64) -> TxResult<Collection> {
-    let row = db
-        .query_opt(
-            &format!(
-                "SELECT {COLLECTION_COLUMNS} FROM collections c \
-                 WHERE c.id = $1 AND c.project_id = $2 AND c.deleted_at IS NULL"
-            ),
-            &[&to_sql(id), &to_sql(project)],
-        )?
-        .ok_or_else(|| StoreError::NotFound(format!("collection {id}")))?;
-    Ok(CollectionRow::read(&row)?.decode()?)
+fn decode_contract(row: &Row) -> StoreResult<ContractRow> {
+    let created_at: String = row.try_get(5).map_err(pg)?;
+    let updated_at: String = row.try_get(6).map_err(pg)?;
+    Ok(ContractRow {
+        project_id: from_sql(row.try_get(4).map_err(pg)?),
+        link: ContractCollection {
+            id: from_sql(row.try_get(0).map_err(pg)?),
+            chain_id: from_sql(row.try_get(1).map_err(pg)?),
+            contract_address: row.try_get(2).map_err(pg)?,
+            collection_id: from_sql(row.try_get(3).map_err(pg)?),
+        },
+        created_at: parse_timestamp(&created_at)?,
+        updated_at: parse_timestamp(&updated_at)?,
+        deleted_at: None,
+    })
 }
 
-fn find_token(
-    db: &mut Db<'_, '_>,
-    collection_id: u64,
-    token_id: &str,
-) -> TxResult<Option<TokenRow>> {
-    let row = db.query_opt(
-        &format!(
-            "SELECT {} FROM tokens WHERE collection_id = $1 AND token_id = $2 \
-             AND deleted_at IS NULL",
-            TokenRow::COLUMNS
-        ),
-        &[&to_sql(collection_id), &token_id],
-    )?;
-    Ok(row.as_ref().map(TokenRow::read).transpose()?)
+/// One transaction on one pooled connection, with the connection's prepared statements.
+/// The rows a write reads are locked as they are read (see the module docs).
+///
+/// The transaction is the connection's own `BEGIN` … `COMMIT`; dropping a `PgTx` that was
+/// not [finished](Self::finish) (its closure failed or panicked) rolls it back, so a pooled
+/// connection never goes back to the pool inside a transaction.
+struct PgTx<'t> {
+    client: RefCell<&'t mut Client>,
+    statements: RefCell<&'t mut HashMap<String, Statement>>,
+    write: bool,
+    open: bool,
 }
 
-fn token_not_found(collection_id: u64, token_id: &str) -> StoreError {
-    StoreError::NotFound(format!("token {token_id} of collection {collection_id}"))
-}
-
-fn find_link_by_key(
-    db: &mut Db<'_, '_>,
-    project: u64,
-    chain_id: u64,
-    address: &str,
-) -> TxResult<Option<ContractCollection>> {
-    let row = db.query_opt(
-        &format!(
-            "SELECT {LINK_COLUMNS} FROM contract_collections \
-             WHERE project_id = $1 AND chain_id = $2 AND contract_address = $3 \
-             AND deleted_at IS NULL"
-        ),
-        &[&to_sql(project), &to_sql(chain_id), &address],
-    )?;
-    Ok(row.as_ref().map(link_from_row).transpose()?)
-}
-
-fn link_not_found(chain_id: u64, address: &str) -> StoreError {
-    StoreError::NotFound(format!("contract {address} on chain {chain_id}"))
-}
-
-fn link_conflict(chain_id: u64, address: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "contract {address} on chain {chain_id} is already linked to a collection"
-    ))
-}
-
-fn find_asset(db: &mut Db<'_, '_>, project: u64, id: u64) -> TxResult<Asset> {
-    let row = db
-        .query_opt(
-            &format!(
-                "SELECT {} FROM assets WHERE id = $1 AND project_id = $2 AND deleted_at IS NULL",
-                AssetRow::COLUMNS
-            ),
-            &[&to_sql(id), &to_sql(project)],
-        )?
-        .ok_or_else(|| StoreError::NotFound(format!("asset {id}")))?;
-    Ok(AssetRow::read(&row)?.decode()?)
-}
-
-/// Checks an asset's collection (and token) exist, live, in the project.
-fn check_asset_target(db: &mut Db<'_, '_>, project: u64, asset: &Asset) -> TxResult<()> {
-    find_collection(db, project, asset.collection_id)?;
-    if let Some(token_id) = &asset.token_id {
-        if find_token(db, asset.collection_id, token_id.as_str())?.is_none() {
-            return Err(token_not_found(asset.collection_id, token_id.as_str()).into());
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(err) = self.client.get_mut().batch_execute("ROLLBACK") {
+                tracing::debug!(error = %err, "postgres: rollback failed (the connection is gone)");
+            }
         }
     }
-    Ok(())
+}
+
+impl PgTx<'_> {
+    /// Ends the transaction: `COMMIT`.
+    fn commit(mut self) -> Result<(), postgres::Error> {
+        self.open = false;
+        self.client.get_mut().batch_execute("COMMIT")
+    }
+
+    /// ` FOR UPDATE` in a write, nothing in a read.
+    fn for_update(&self) -> &'static str {
+        if self.write {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+
+    /// ` FOR SHARE` in a write, nothing in a read.
+    fn for_share(&self) -> &'static str {
+        if self.write {
+            " FOR SHARE"
+        } else {
+            ""
+        }
+    }
+
+    fn statement(&self, sql: &str) -> StoreResult<Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.borrow_mut().prepare(sql).map_err(pg)?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        self.client.borrow_mut().query(&statement, params).map_err(pg)
+    }
+
+    fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
+        let statement = self.statement(sql)?;
+        self.client.borrow_mut().query_opt(&statement, params).map_err(pg)
+    }
+
+    fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Row> {
+        let statement = self.statement(sql)?;
+        self.client.borrow_mut().query_one(&statement, params).map_err(pg)
+    }
+
+    fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
+        let statement = self.statement(sql)?;
+        self.client
+            .borrow_mut()
+            .execute(&statement, params)
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    /// Fills a page from a query whose rows are read one at a time, so reading stops at the
+    /// page's byte budget and an oversized page is never loaded.
+    fn page<R, T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        page: PageRequest,
+        read: fn(&Row) -> StoreResult<R>,
+        measure: fn(&R) -> (u64, usize),
+        decode: fn(R) -> StoreResult<T>,
+    ) -> StoreResult<Paged<T>> {
+        let statement = self.statement(sql)?;
+        let mut client = self.client.borrow_mut();
+        let rows = client
+            .query_raw(&statement, params.iter().copied())
+            .map_err(pg)?
+            .iterator()
+            .map(|row| read(&row.map_err(pg)?));
+        fill_page(rows, page, measure, decode)
+    }
+}
+
+impl ReadTx for PgTx<'_> {
+    fn collection(&self, id: u64) -> StoreResult<Option<CollectionRow>> {
+        let sql = format!(
+            "SELECT {} FROM collections WHERE id = $1 AND deleted_at IS NULL{}",
+            PgCollection::COLUMNS,
+            self.for_update()
+        );
+        self.query_opt(&sql, &[&to_sql(id)])?
+            .map(|row| PgCollection::read(&row)?.decode())
+            .transpose()
+    }
+
+    fn collection_scope(&self, id: u64) -> StoreResult<Option<CollectionScope>> {
+        let sql = format!(
+            "SELECT project_id, private FROM collections WHERE id = $1 AND deleted_at IS NULL{}",
+            self.for_share()
+        );
+        self.query_opt(&sql, &[&to_sql(id)])?
+            .map(|row| {
+                Ok(CollectionScope {
+                    project_id: from_sql(row.try_get(0).map_err(pg)?),
+                    private: row.try_get(1).map_err(pg)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<CollectionRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        self.page(
+            &format!(
+                "SELECT {} FROM collections \
+                 WHERE project_id = $1 AND deleted_at IS NULL AND id > $4 \
+                 ORDER BY id LIMIT $2 OFFSET $3",
+                PgCollection::COLUMNS
+            ),
+            &[&to_sql(project), &limit, &offset, &after],
+            page,
+            PgCollection::read,
+            PgCollection::bytes,
+            PgCollection::decode,
+        )
+    }
+
+    fn token_count(&self, collection_id: u64) -> StoreResult<u64> {
+        let row = self.query_one(
+            "SELECT COUNT(*) FROM tokens WHERE collection_id = $1 AND deleted_at IS NULL",
+            &[&to_sql(collection_id)],
+        )?;
+        Ok(from_sql(row.try_get(0).map_err(pg)?))
+    }
+
+    fn token(&self, collection_id: u64, token_id: &str) -> StoreResult<Option<TokenRow>> {
+        let sql = format!(
+            "SELECT {} FROM tokens \
+             WHERE collection_id = $1 AND token_id = $2 AND deleted_at IS NULL{}",
+            PgToken::COLUMNS,
+            self.for_update()
+        );
+        self.query_opt(&sql, &[&to_sql(collection_id), &token_id])?
+            .map(|row| PgToken::read(&row)?.decode())
+            .transpose()
+    }
+
+    fn tokens(&self, collection_id: u64, page: PageRequest) -> StoreResult<Paged<TokenRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        self.page(
+            &format!(
+                "SELECT {} FROM tokens \
+                 WHERE collection_id = $1 AND deleted_at IS NULL AND id > $4 \
+                 ORDER BY id LIMIT $2 OFFSET $3",
+                PgToken::COLUMNS
+            ),
+            &[&to_sql(collection_id), &limit, &offset, &after],
+            page,
+            PgToken::read,
+            PgToken::bytes,
+            PgToken::decode,
+        )
+    }
+
+    fn contract(&self, id: u64) -> StoreResult<Option<ContractRow>> {
+        let sql = format!(
+            "SELECT {CONTRACT_COLUMNS} FROM contract_collections \
+             WHERE id = $1 AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        self.query_opt(&sql, &[&to_sql(id)])?
+            .map(|row| decode_contract(&row))
+            .transpose()
+    }
+
+    fn contract_by_key(
+        &self,
+        project: u64,
+        chain_id: u64,
+        address: &str,
+    ) -> StoreResult<Option<ContractRow>> {
+        let sql = format!(
+            "SELECT {CONTRACT_COLUMNS} FROM contract_collections WHERE project_id = $1 \
+             AND chain_id = $2 AND contract_address = $3 AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        self.query_opt(&sql, &[&to_sql(project), &to_sql(chain_id), &address])?
+            .map(|row| decode_contract(&row))
+            .transpose()
+    }
+
+    fn contracts(
+        &self,
+        project: u64,
+        collection_id: Option<u64>,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ContractRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        self.query(
+            &format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contract_collections \
+                 WHERE project_id = $1 AND deleted_at IS NULL \
+                   AND ($2::BIGINT IS NULL OR collection_id = $2) AND id > $5 \
+                 ORDER BY id LIMIT $3 OFFSET $4"
+            ),
+            &[
+                &to_sql(project),
+                &collection_id.map(to_sql),
+                &limit,
+                &offset,
+                &after,
+            ],
+        )?
+        .iter()
+        .map(decode_contract)
+        .collect()
+    }
+
+    fn asset(&self, id: u64) -> StoreResult<Option<AssetRow>> {
+        let sql = format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE id = $1 AND deleted_at IS NULL{}",
+            self.for_update()
+        );
+        self.query_opt(&sql, &[&to_sql(id)])?
+            .map(|row| decode_asset(&row))
+            .transpose()
+    }
+
+    fn token_assets(&self, collection_id: u64, token_id: &str) -> StoreResult<Vec<AssetRow>> {
+        self.query(
+            &format!(
+                "SELECT {ASSET_COLUMNS} FROM assets \
+                 WHERE collection_id = $1 AND token_id = $2 AND deleted_at IS NULL ORDER BY id"
+            ),
+            &[&to_sql(collection_id), &token_id],
+        )?
+        .iter()
+        .map(decode_asset)
+        .collect()
+    }
+
+    fn content_in_use(&self, content: &str) -> StoreResult<bool> {
+        let row = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM assets WHERE content = $1 AND deleted_at IS NULL)",
+            &[&content],
+        )?;
+        row.try_get(0).map_err(pg)
+    }
+
+    fn last_id(&self, table: Table) -> StoreResult<u64> {
+        // The identity sequence's last value (NULL before its first use).
+        let row = self.query_one(
+            "SELECT pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass)",
+            &[&table_name(table)],
+        )?;
+        let last: Option<i64> = row.try_get(0).map_err(pg)?;
+        Ok(last.map_or(0, from_sql))
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    fn next_id(&mut self, table: Table) -> StoreResult<u64> {
+        // `nextval` hands out each value once, to whichever instance asks, and does not
+        // roll back: an id given to a failed write is skipped, never reused.
+        let row = self.query_one(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
+            &[&table_name(table)],
+        )?;
+        Ok(from_sql(row.try_get(0).map_err(pg)?))
+    }
+
+    fn insert_collection(&mut self, row: &CollectionRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO collections \
+             (id, project_id, metadata, private, reveal_key, created_at, updated_at, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &to_sql(row.id),
+                &to_sql(row.project_id),
+                &metadata_json(row)?,
+                &row.private,
+                &row.reveal_key.as_bytes(),
+                &row.created_at.to_string(),
+                &row.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn update_collection(&mut self, row: &CollectionRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE collections SET project_id = $2, metadata = $3, private = $4, \
+             reveal_key = $5, created_at = $6, updated_at = $7, deleted_at = $8 WHERE id = $1",
+            &[
+                &to_sql(row.id),
+                &to_sql(row.project_id),
+                &metadata_json(row)?,
+                &row.private,
+                &row.reveal_key.as_bytes(),
+                &row.created_at.to_string(),
+                &row.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn insert_token(&mut self, row: &TokenRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO tokens \
+             (id, collection_id, token_id, metadata, private, updated_at, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &to_sql(row.seq),
+                &to_sql(row.collection_id),
+                &row.token.token_id,
+                &to_json(&row.token)?,
+                &row.private,
+                &row.token.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn update_token(&mut self, row: &TokenRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE tokens SET collection_id = $2, token_id = $3, metadata = $4, private = $5, \
+             updated_at = $6, deleted_at = $7 WHERE id = $1",
+            &[
+                &to_sql(row.seq),
+                &to_sql(row.collection_id),
+                &row.token.token_id,
+                &to_json(&row.token)?,
+                &row.private,
+                &row.token.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn update_tokens_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut TokenRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = self.query(
+            &format!(
+                "SELECT {} FROM tokens WHERE collection_id = $1 AND deleted_at IS NULL \
+                 ORDER BY id FOR UPDATE",
+                PgToken::COLUMNS
+            ),
+            &[&to_sql(collection_id)],
+        )?;
+        for row in rows {
+            let mut row = PgToken::read(&row)?.decode()?;
+            if change(&mut row) {
+                self.update_token(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_contract(&mut self, row: &ContractRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO contract_collections (id, project_id, chain_id, contract_address, \
+             collection_id, created_at, updated_at, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &to_sql(row.link.id),
+                &to_sql(row.project_id),
+                &to_sql(row.link.chain_id),
+                &row.link.contract_address,
+                &to_sql(row.link.collection_id),
+                &row.created_at.to_string(),
+                &row.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn update_contract(&mut self, row: &ContractRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE contract_collections SET project_id = $2, chain_id = $3, \
+             contract_address = $4, collection_id = $5, created_at = $6, updated_at = $7, \
+             deleted_at = $8 WHERE id = $1",
+            &[
+                &to_sql(row.link.id),
+                &to_sql(row.project_id),
+                &to_sql(row.link.chain_id),
+                &row.link.contract_address,
+                &to_sql(row.link.collection_id),
+                &row.created_at.to_string(),
+                &row.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+            ],
+        )
+    }
+
+    fn update_contracts_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut ContractRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = self.query(
+            &format!(
+                "SELECT {CONTRACT_COLUMNS} FROM contract_collections \
+                 WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id FOR UPDATE"
+            ),
+            &[&to_sql(collection_id)],
+        )?;
+        for row in rows {
+            let mut row = decode_contract(&row)?;
+            if change(&mut row) {
+                self.update_contract(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_asset(&mut self, row: &AssetRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO assets \
+             (id, project_id, collection_id, token_id, data, updated_at, deleted_at, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &to_sql(row.asset.id),
+                &to_sql(row.project_id),
+                &to_sql(row.asset.collection_id),
+                &row.asset.token_id,
+                &to_json(&row.asset)?,
+                &row.asset.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+                &row.content,
+            ],
+        )
+    }
+
+    fn update_asset(&mut self, row: &AssetRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE assets SET project_id = $2, collection_id = $3, token_id = $4, data = $5, \
+             updated_at = $6, deleted_at = $7, content = $8 WHERE id = $1",
+            &[
+                &to_sql(row.asset.id),
+                &to_sql(row.project_id),
+                &to_sql(row.asset.collection_id),
+                &row.asset.token_id,
+                &to_json(&row.asset)?,
+                &row.asset.updated_at.to_string(),
+                &timestamp_text(row.deleted_at),
+                &row.content,
+            ],
+        )
+    }
+
+    fn update_assets_of(
+        &mut self,
+        collection_id: u64,
+        token_id: Option<&str>,
+        change: &mut dyn FnMut(&mut AssetRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = self.query(
+            &format!(
+                "SELECT {ASSET_COLUMNS} FROM assets WHERE collection_id = $1 \
+                 AND ($2::TEXT IS NULL OR token_id = $2) AND deleted_at IS NULL \
+                 ORDER BY id FOR UPDATE"
+            ),
+            &[&to_sql(collection_id), &token_id],
+        )?;
+        for row in rows {
+            let mut row = decode_asset(&row)?;
+            if change(&mut row) {
+                self.update_asset(&row)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Brings the schema up to date, under an advisory lock so instances starting together
 /// migrate once; refuses a database whose schema is newer than this server's.
 fn migrate(client: &mut Client) -> StoreResult<()> {
-    let mut tx = client.transaction().map_err(internal)?;
+    let mut tx = client.transaction().map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(internal)?;
+        .map_err(pg)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        .map_err(internal)?;
+        .map_err(pg)?;
     let version: i32 = match tx
         .query_opt("SELECT version FROM schema_version", &[])
-        .map_err(internal)?
+        .map_err(pg)?
     {
-        Some(row) => row.try_get(0).map_err(internal)?,
+        Some(row) => row.try_get(0).map_err(pg)?,
         None => {
             tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
-                .map_err(internal)?;
+                .map_err(pg)?;
             0
         }
     };
@@ -603,14 +959,14 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
         )));
     }
     for (step, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-        tx.batch_execute(sql).map_err(internal)?;
+        tx.batch_execute(sql).map_err(pg)?;
         tx.execute(
             "UPDATE schema_version SET version = $1",
             &[&(step as i32 + 1)],
         )
-        .map_err(internal)?;
+        .map_err(pg)?;
     }
-    tx.commit().map_err(internal)
+    tx.commit().map_err(pg)
 }
 
 /// The schema version this server's migrations bring a database to.
@@ -668,7 +1024,8 @@ impl PostgresStore {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(CONNECTION_TIMEOUT)
-            .test_on_check_out(true)
+            // Checked by `run` instead, where a broken connection can be replaced.
+            .test_on_check_out(false)
             .error_handler(Box::new(LogErrors))
             .build(manager)
             .map_err(|err| StoreError::Internal(format!("cannot connect to {label}: {err}")))?;
@@ -683,97 +1040,67 @@ impl PostgresStore {
         &self.label
     }
 
-    /// Runs `f` in one transaction at `isolation`, committed when `f` succeeds, retrying
-    /// transient failures (see the module docs). `write` marks a transaction whose commit
-    /// may not be repeated blindly: a connection lost while committing it is an error.
-    fn transaction<T>(
-        &self,
-        isolation: IsolationLevel,
-        write: bool,
-        mut f: impl FnMut(&mut Db<'_, '_>) -> TxResult<T>,
-    ) -> StoreResult<T> {
+    /// Runs `f` once in one transaction (a write: `READ COMMITTED` with row locks; a read:
+    /// a `REPEATABLE READ READ ONLY` snapshot), committed when `f` succeeds and rolled back
+    /// when it fails. Taking a connection and `BEGIN` are retried when the connection turns
+    /// out broken; `f` itself runs once (see the module docs).
+    fn run<T>(&self, write: bool, f: impl FnOnce(&mut PgTx<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let Some(pool) = &self.pool else {
+            unreachable!("the pool is only taken when the store is dropped");
+        };
+        let begin = if write {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        };
         let mut attempt = 0;
-        loop {
+        let mut conn = loop {
             attempt += 1;
-            let retry = |err: &postgres::Error| is_transient(err) && attempt < MAX_ATTEMPTS;
-            let Some(pool) = &self.pool else {
-                unreachable!("the pool is only taken when the store is dropped");
-            };
             let mut conn = pool.get().map_err(|err| {
                 StoreError::Internal(format!("no connection to {}: {err}", self.label))
             })?;
-            // Checked once a connection is held: the wait for one is where a burst of
-            // calls queues up.
-            if write && webrpc_server::CallHandle::current().is_some_and(|call| call.is_cancelled())
-            {
-                return Err(StoreError::Cancelled);
-            }
-            let done = {
-                let PgConnection { client, statements } = &mut *conn;
-                match client
-                    .build_transaction()
-                    .isolation_level(isolation)
-                    .read_only(!write)
-                    .start()
-                {
-                    Err(err) if retry(&err) => {
-                        tracing::debug!(error = %err, attempt, "postgres: retrying");
-                        None
-                    }
-                    Err(err) => Some(Err(internal(err))),
-                    Ok(mut tx) => {
-                        let out = f(&mut Db {
-                            tx: &mut tx,
-                            statements,
-                        });
-                        match out {
-                            Ok(value) => match tx.commit() {
-                                Ok(()) => Some(Ok(value)),
-                                Err(err) if (!write || rolled_back(&err)) && retry(&err) => {
-                                    tracing::debug!(error = %err, attempt, "postgres: retrying at commit");
-                                    None
-                                }
-                                Err(err) if write && err.as_db_error().is_none() => {
-                                    Some(Err(StoreError::Internal(format!(
-                                        "the connection to {} was lost while committing, so \
-                                         whether the write was applied is unknown: {err}",
-                                        self.label
-                                    ))))
-                                }
-                                Err(err) => Some(Err(internal(err))),
-                            },
-                            Err(TxError::Pg(err)) if retry(&err) => {
-                                // Dropping the transaction rolls it back (or the server
-                                // already did).
-                                tracing::debug!(error = %err, attempt, "postgres: retrying");
-                                None
-                            }
-                            Err(err) => Some(Err(tx_error(err))),
-                        }
-                    }
+            // A connection cut by a database restart fails here, before `f` ran: take
+            // another one.
+            match conn.client.batch_execute(begin) {
+                Ok(()) => break conn,
+                Err(err) if is_connection_error(&err) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(error = %err, attempt, "postgres: a broken connection, retrying");
+                    drop(conn);
+                    std::thread::sleep(backoff(attempt));
                 }
-            };
-            if let Some(result) = done {
-                return result;
+                Err(err) => return Err(pg(err)),
             }
-            drop(conn);
-            std::thread::sleep(backoff(attempt));
+        };
+        let PgConnection { client, statements } = &mut *conn;
+        let mut tx = PgTx {
+            client: RefCell::new(client),
+            statements: RefCell::new(statements),
+            write,
+            open: true,
+        };
+        // Checked once a connection is held: the wait for one is where a burst of calls
+        // queues up.
+        if write && caller_gone() {
+            return Err(StoreError::Cancelled);
         }
-    }
-
-    fn read<T>(&self, f: impl FnMut(&mut Db<'_, '_>) -> TxResult<T>) -> StoreResult<T> {
-        self.transaction(IsolationLevel::RepeatableRead, false, f)
-    }
-
-    fn write<T>(&self, f: impl FnMut(&mut Db<'_, '_>) -> TxResult<T>) -> StoreResult<T> {
-        self.transaction(IsolationLevel::Serializable, true, f)
+        let out = f(&mut tx)?;
+        match tx.commit() {
+            Ok(()) => Ok(out),
+            Err(err) if write && is_connection_error(&err) => Err(StoreError::Internal(format!(
+                "the connection to {} was lost while committing, so whether the write was \
+                 applied is unknown: {err}",
+                self.label
+            ))),
+            Err(err) => Err(pg(err)),
+        }
     }
 
     /// A server setting.
     pub fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        self.read(|db| {
-            let row = db.query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?;
-            Ok(row.map(|row| row.try_get(0)).transpose()?)
+        self.run(false, |tx| {
+            tx.query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?
+                .map(|row| row.try_get(0).map_err(pg))
+                .transpose()
         })
     }
 
@@ -788,13 +1115,13 @@ impl PostgresStore {
             return Ok(value);
         }
         let value = make()?;
-        self.write(|db| {
-            db.execute(
+        self.run(true, |tx| {
+            tx.exec(
                 "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
                 &[&key, &value],
             )?;
-            let row = db.query_one("SELECT value FROM settings WHERE key = $1", &[&key])?;
-            Ok(row.try_get(0)?)
+            let row = tx.query_one("SELECT value FROM settings WHERE key = $1", &[&key])?;
+            row.try_get(0).map_err(pg)
         })
     }
 }
@@ -812,548 +1139,11 @@ impl r2d2::HandleError<postgres::Error> for LogErrors {
 impl Store for PostgresStore {
     const BLOCKING: bool = true;
 
-    fn create_collection(
-        &self,
-        project: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection> {
-        let metadata = to_json(&metadata)?;
-        self.write(|db| {
-            let now = next_timestamp(None).to_string();
-            let row = db.query_one(
-                "INSERT INTO collections \
-                 (project_id, metadata, private, reveal_key, created_at, updated_at) \
-                 VALUES ($1, $2, TRUE, $3, $4, $4) RETURNING id",
-                &[&to_sql(project), &metadata, &reveal_key.as_bytes(), &now],
-            )?;
-            let id: i64 = row.try_get(0)?;
-            find_collection(db, project, from_sql(id))
-        })
+    fn read<T>(&self, f: impl FnOnce(&dyn ReadTx) -> StoreResult<T>) -> StoreResult<T> {
+        self.run(false, |tx| f(tx))
     }
 
-    fn get_collection(&self, project: u64, id: u64) -> StoreResult<Collection> {
-        self.read(|db| find_collection(db, project, id))
-    }
-
-    fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|db| {
-            let rows = db
-                .query_lazy(
-                    &format!(
-                        "SELECT {COLLECTION_COLUMNS} FROM collections c \
-                         WHERE c.project_id = $1 AND c.deleted_at IS NULL AND c.id > $4 \
-                         ORDER BY c.id LIMIT $2 OFFSET $3"
-                    ),
-                    &[&to_sql(project), &limit, &offset, &after],
-                )?
-                .iterator()
-                .map(|row| CollectionRow::read(&row.map_err(internal)?).map_err(internal));
-            Ok(fill_page(
-                rows,
-                page,
-                CollectionRow::bytes,
-                CollectionRow::decode,
-            )?)
-        })
-    }
-
-    fn update_collection(
-        &self,
-        project: u64,
-        id: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection> {
-        let metadata = to_json(&metadata)?;
-        self.write(|db| {
-            let current = find_collection(db, project, id)?;
-            let updated_at = next_timestamp(Some(current.updated_at)).to_string();
-            db.execute(
-                "UPDATE collections SET metadata = $1, reveal_key = $2, updated_at = $3 \
-                 WHERE id = $4",
-                &[&metadata, &reveal_key.as_bytes(), &updated_at, &to_sql(id)],
-            )?;
-            find_collection(db, project, id)
-        })
-    }
-
-    fn delete_collection(&self, project: u64, id: u64) -> StoreResult<()> {
-        self.write(|db| {
-            find_collection(db, project, id)?;
-            let now = Timestamp::now().to_string();
-            let id = to_sql(id);
-            for sql in [
-                "UPDATE collections SET deleted_at = $1 WHERE id = $2",
-                "UPDATE tokens SET deleted_at = $1 WHERE collection_id = $2 AND deleted_at IS NULL",
-                "UPDATE assets SET deleted_at = $1 WHERE collection_id = $2 AND deleted_at IS NULL",
-                "UPDATE contract_collections SET deleted_at = $1 \
-                 WHERE collection_id = $2 AND deleted_at IS NULL",
-            ] {
-                db.execute(sql, &[&now, &id])?;
-            }
-            Ok(())
-        })
-    }
-
-    fn set_collection_private(
-        &self,
-        project: u64,
-        id: u64,
-        private: bool,
-        recursive: bool,
-    ) -> StoreResult<Collection> {
-        self.write(|db| {
-            let current = find_collection(db, project, id)?;
-            let updated_at = next_timestamp(Some(current.updated_at)).to_string();
-            db.execute(
-                "UPDATE collections SET private = $1, updated_at = $2 WHERE id = $3",
-                &[&private, &updated_at, &to_sql(id)],
-            )?;
-            if recursive {
-                let changing = db.query(
-                    "SELECT id, updated_at FROM tokens \
-                     WHERE collection_id = $1 AND deleted_at IS NULL AND private <> $2",
-                    &[&to_sql(id), &private],
-                )?;
-                for row in changing {
-                    let seq: i64 = row.try_get(0)?;
-                    let previous: String = row.try_get(1)?;
-                    let at = next_timestamp(Some(parse_timestamp(&previous)?)).to_string();
-                    db.execute(
-                        "UPDATE tokens SET private = $1, updated_at = $2 WHERE id = $3",
-                        &[&private, &at, &seq],
-                    )?;
-                }
-            }
-            find_collection(db, project, id)
-        })
-    }
-
-    fn create_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: String,
-        collection_id: u64,
-    ) -> StoreResult<ContractCollection> {
-        self.write(|db| {
-            find_collection(db, project, collection_id)?;
-            if find_link_by_key(db, project, chain_id, &contract_address)?.is_some() {
-                return Err(link_conflict(chain_id, &contract_address).into());
-            }
-            let now = Timestamp::now().to_string();
-            let row = db.query_one(
-                "INSERT INTO contract_collections \
-                 (project_id, chain_id, contract_address, collection_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                &[
-                    &to_sql(project),
-                    &to_sql(chain_id),
-                    &contract_address,
-                    &to_sql(collection_id),
-                    &now,
-                ],
-            )?;
-            Ok(ContractCollection {
-                id: from_sql(row.try_get(0)?),
-                chain_id,
-                contract_address: contract_address.clone(),
-                collection_id,
-            })
-        })
-    }
-
-    fn get_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
-    ) -> StoreResult<ContractCollection> {
-        self.read(|db| {
-            Ok(find_link_by_key(db, project, chain_id, contract_address)?
-                .ok_or_else(|| link_not_found(chain_id, contract_address))?)
-        })
-    }
-
-    fn list_contract_collections(
-        &self,
-        project: u64,
-        collection_id: Option<u64>,
-        page: PageRequest,
-    ) -> StoreResult<(Paged<ContractCollection>, Vec<Collection>)> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|db| {
-            if let Some(id) = collection_id {
-                find_collection(db, project, id)?;
-            }
-            // Links are small: read the page's worth, then add collections within the
-            // budget, each counted with its first link.
-            let candidates = db
-                .query(
-                    &format!(
-                        "SELECT {LINK_COLUMNS} FROM contract_collections \
-                         WHERE project_id = $1 AND deleted_at IS NULL \
-                           AND ($2::BIGINT IS NULL OR collection_id = $2) AND id > $5 \
-                         ORDER BY id LIMIT $3 OFFSET $4"
-                    ),
-                    &[
-                        &to_sql(project),
-                        &collection_id.map(to_sql),
-                        &limit,
-                        &offset,
-                        &after,
-                    ],
-                )?
-                .iter()
-                .map(link_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut fill = PageFill::new(page);
-            let mut links = Vec::new();
-            let mut seen = BTreeSet::new();
-            let mut collections = Vec::new();
-            let mut more = false;
-            for link in candidates {
-                let collection = if seen.contains(&link.collection_id) {
-                    None
-                } else {
-                    Some(find_collection(db, project, link.collection_id)?)
-                };
-                let bytes = encoded_len(&link) + collection.as_ref().map_or(0, encoded_len);
-                if !fill.admit(bytes) {
-                    more = true;
-                    break;
-                }
-                if let Some(collection) = collection {
-                    seen.insert(link.collection_id);
-                    collections.push(collection);
-                }
-                links.push(link);
-            }
-            let next = if more {
-                links.last().map(|l| l.id)
-            } else {
-                None
-            };
-            Ok((
-                Paged {
-                    items: links,
-                    more,
-                    next,
-                },
-                collections,
-            ))
-        })
-    }
-
-    fn update_contract_collection(
-        &self,
-        project: u64,
-        update: ContractUpdate,
-    ) -> StoreResult<ContractCollection> {
-        self.write(|db| {
-            let current = match update.id {
-                Some(id) => {
-                    let row = db
-                        .query_opt(
-                            &format!(
-                                "SELECT {LINK_COLUMNS} FROM contract_collections \
-                                 WHERE id = $1 AND project_id = $2 AND deleted_at IS NULL"
-                            ),
-                            &[&to_sql(id), &to_sql(project)],
-                        )?
-                        .ok_or_else(|| StoreError::NotFound(format!("contract collection {id}")))?;
-                    link_from_row(&row)?
-                }
-                None => find_link_by_key(db, project, update.chain_id, &update.contract_address)?
-                    .ok_or_else(|| link_not_found(update.chain_id, &update.contract_address))?,
-            };
-            find_collection(db, project, update.collection_id)?;
-            if let Some(other) =
-                find_link_by_key(db, project, update.chain_id, &update.contract_address)?
-            {
-                if other.id != current.id {
-                    return Err(link_conflict(update.chain_id, &update.contract_address).into());
-                }
-            }
-            db.execute(
-                "UPDATE contract_collections \
-                 SET chain_id = $1, contract_address = $2, collection_id = $3, updated_at = $4 \
-                 WHERE id = $5",
-                &[
-                    &to_sql(update.chain_id),
-                    &update.contract_address,
-                    &to_sql(update.collection_id),
-                    &Timestamp::now().to_string(),
-                    &to_sql(current.id),
-                ],
-            )?;
-            Ok(ContractCollection {
-                id: current.id,
-                chain_id: update.chain_id,
-                contract_address: update.contract_address.clone(),
-                collection_id: update.collection_id,
-            })
-        })
-    }
-
-    fn delete_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
-    ) -> StoreResult<()> {
-        self.write(|db| {
-            let link = find_link_by_key(db, project, chain_id, contract_address)?
-                .ok_or_else(|| link_not_found(chain_id, contract_address))?;
-            db.execute(
-                "UPDATE contract_collections SET deleted_at = $1 WHERE id = $2",
-                &[&Timestamp::now().to_string(), &to_sql(link.id)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn create_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata> {
-        self.write(|db| {
-            let collection = find_collection(db, project, collection_id)?;
-            let token_id = token.token_id.clone();
-            if find_token(db, collection_id, &token_id)?.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "token {token_id} already exists in collection {collection_id}"
-                ))
-                .into());
-            }
-            let token = stored_token(token.clone(), &token_id, next_timestamp(None));
-            db.execute(
-                "INSERT INTO tokens (collection_id, token_id, metadata, private, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &to_sql(collection_id),
-                    &token_id,
-                    &to_json(&token)?,
-                    &private.unwrap_or(collection.private),
-                    &token.updated_at.to_string(),
-                ],
-            )?;
-            Ok(token)
-        })
-    }
-
-    fn get_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<(TokenMetadata, Vec<Asset>)> {
-        self.read(|db| {
-            find_collection(db, project, collection_id)?;
-            let token = find_token(db, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?
-                .decode()?;
-            let assets = db
-                .query(
-                    &format!(
-                        "SELECT {} FROM assets WHERE collection_id = $1 AND token_id = $2 \
-                         AND deleted_at IS NULL ORDER BY id",
-                        AssetRow::COLUMNS
-                    ),
-                    &[&to_sql(collection_id), &token_id],
-                )?
-                .iter()
-                .map(|row| Ok(AssetRow::read(row)?.decode()?))
-                .collect::<TxResult<Vec<_>>>()?;
-            Ok((token, assets))
-        })
-    }
-
-    fn list_tokens(
-        &self,
-        project: u64,
-        collection_id: u64,
-        page: PageRequest,
-    ) -> StoreResult<Paged<TokenMetadata>> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|db| {
-            find_collection(db, project, collection_id)?;
-            let rows = db
-                .query_lazy(
-                    &format!(
-                        "SELECT {} FROM tokens \
-                         WHERE collection_id = $1 AND deleted_at IS NULL AND id > $4 \
-                         ORDER BY id LIMIT $2 OFFSET $3",
-                        TokenRow::COLUMNS
-                    ),
-                    &[&to_sql(collection_id), &limit, &offset, &after],
-                )?
-                .iterator()
-                .map(|row| TokenRow::read(&row.map_err(internal)?).map_err(internal));
-            Ok(fill_page(
-                rows,
-                page,
-                |row| {
-                    (
-                        from_sql(row.seq),
-                        row.metadata.len() + row.token_id.len() + 64,
-                    )
-                },
-                |row| row.decode(),
-            )?)
-        })
-    }
-
-    fn update_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata> {
-        self.write(|db| {
-            find_collection(db, project, collection_id)?;
-            let current = find_token(db, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?;
-            let previous = parse_timestamp(&current.updated_at)?;
-            let token = stored_token(token.clone(), token_id, next_timestamp(Some(previous)));
-            db.execute(
-                "UPDATE tokens SET metadata = $1, private = $2, updated_at = $3 WHERE id = $4",
-                &[
-                    &to_json(&token)?,
-                    &private.unwrap_or(current.private),
-                    &token.updated_at.to_string(),
-                    &current.seq,
-                ],
-            )?;
-            Ok(token)
-        })
-    }
-
-    fn delete_token(&self, project: u64, collection_id: u64, token_id: &str) -> StoreResult<()> {
-        self.write(|db| {
-            find_collection(db, project, collection_id)?;
-            let current = find_token(db, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?;
-            let now = Timestamp::now().to_string();
-            db.execute(
-                "UPDATE tokens SET deleted_at = $1 WHERE id = $2",
-                &[&now, &current.seq],
-            )?;
-            db.execute(
-                "UPDATE assets SET deleted_at = $1 \
-                 WHERE collection_id = $2 AND token_id = $3 AND deleted_at IS NULL",
-                &[&now, &to_sql(collection_id), &token_id],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn create_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset> {
-        self.write(|db| {
-            let mut asset = asset.clone();
-            check_asset_target(db, project, &asset)?;
-            asset.updated_at = next_timestamp(None);
-            let row = db.query_one(
-                "INSERT INTO assets (project_id, collection_id, token_id, data, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[
-                    &to_sql(project),
-                    &to_sql(asset.collection_id),
-                    &asset_token_key(&asset.token_id),
-                    &to_json(&asset)?,
-                    &asset.updated_at.to_string(),
-                ],
-            )?;
-            asset.id = from_sql(row.try_get(0)?);
-            Ok(asset)
-        })
-    }
-
-    fn get_asset(&self, project: u64, id: u64) -> StoreResult<Asset> {
-        self.read(|db| find_asset(db, project, id))
-    }
-
-    fn update_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset> {
-        self.write(|db| {
-            let mut asset = asset.clone();
-            let current = find_asset(db, project, asset.id)?;
-            check_asset_target(db, project, &asset)?;
-            asset.updated_at = next_timestamp(Some(current.updated_at));
-            db.execute(
-                "UPDATE assets SET collection_id = $1, token_id = $2, data = $3, updated_at = $4 \
-                 WHERE id = $5",
-                &[
-                    &to_sql(asset.collection_id),
-                    &asset_token_key(&asset.token_id),
-                    &to_json(&asset)?,
-                    &asset.updated_at.to_string(),
-                    &to_sql(asset.id),
-                ],
-            )?;
-            Ok(asset)
-        })
-    }
-
-    fn delete_asset(&self, project: u64, id: u64) -> StoreResult<()> {
-        self.write(|db| {
-            find_asset(db, project, id)?;
-            db.execute(
-                "UPDATE assets SET deleted_at = $1 WHERE id = $2",
-                &[&Timestamp::now().to_string(), &to_sql(id)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn public_collection(
-        &self,
-        project: u64,
-        collection_id: u64,
-    ) -> StoreResult<Option<CollectionMetadata>> {
-        self.read(|db| match find_collection(db, project, collection_id) {
-            Ok(collection) if !collection.private => Ok(collection.metadata),
-            Ok(_) | Err(TxError::Store(StoreError::NotFound(_))) => Ok(None),
-            Err(err) => Err(err),
-        })
-    }
-
-    fn public_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<Option<TokenMetadata>> {
-        self.read(|db| {
-            match find_collection(db, project, collection_id) {
-                Ok(collection) if !collection.private => {}
-                Ok(_) | Err(TxError::Store(StoreError::NotFound(_))) => return Ok(None),
-                Err(err) => return Err(err),
-            }
-            match find_token(db, collection_id, token_id)? {
-                Some(row) if !row.private => Ok(Some(row.decode()?)),
-                _ => Ok(None),
-            }
-        })
-    }
-
-    fn next_collection_id(&self) -> StoreResult<u64> {
-        self.read(|db| {
-            // The identity sequence: another instance may take the id first; a hint.
-            let row = db.query_one("SELECT last_value, is_called FROM collections_id_seq", &[])?;
-            let last: i64 = row.try_get(0)?;
-            let called: bool = row.try_get(1)?;
-            Ok(if called {
-                from_sql(last) + 1
-            } else {
-                from_sql(last)
-            })
-        })
+    fn write<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> StoreResult<T>) -> StoreResult<T> {
+        self.run(true, |tx| f(tx))
     }
 }

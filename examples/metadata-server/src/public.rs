@@ -206,7 +206,7 @@ pub(crate) async fn handle<S: Store>(
             collection,
         } => match service
             .run(&Context::new(), move |store| {
-                store.public_collection(project, collection)
+                crate::collections::public_collection(store, project, collection)
             })
             .await
         {
@@ -220,7 +220,7 @@ pub(crate) async fn handle<S: Store>(
             token_id,
         } => match service
             .run(&Context::new(), move |store| {
-                store.public_token(project, collection, &token_id)
+                crate::collections::public_token(store, project, collection, &token_id)
             })
             .await
         {

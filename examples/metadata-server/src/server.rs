@@ -248,7 +248,7 @@ async fn serve<S: Store>(
     let token = auth.dev_token(args.dev_project, DEV_ACCOUNT);
     let next_collection = {
         let store = Arc::clone(&store);
-        tokio::task::spawn_blocking(move || store.next_collection_id())
+        tokio::task::spawn_blocking(move || crate::collections::next_collection_id(&*store))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
@@ -281,7 +281,16 @@ async fn serve<S: Store>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let app = MetadataApp::try_with_config(store, auth, &public_url, config)?;
+    // Blocking: sweeping the asset directory reads the store, which for PostgreSQL must not
+    // happen on an async worker thread.
+    let app = {
+        let public_url = public_url.clone();
+        tokio::task::spawn_blocking(move || {
+            MetadataApp::try_with_config(store, auth, &public_url, config)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??
+    };
     Banner {
         addr,
         public_url: &public_url,

@@ -37,8 +37,10 @@ use sequence_metadata::{
 };
 use webrpc_core::{BuiltinError, WebrpcError};
 
+use super::assets::AssetFiles;
 use super::auth::AuthProject;
-use super::store::{ContractUpdate, PageRequest, Store, StoreError, StoreResult};
+use super::collections::{self, ContractUpdate, Released};
+use super::store::{PageRequest, Store, StoreError, StoreResult};
 use super::validate;
 
 /// The `Collections` service over a store. See the module docs.
@@ -46,11 +48,12 @@ use super::validate;
 pub struct MetadataService<S> {
     store: Arc<S>,
     public_url: String,
+    files: Option<Arc<AssetFiles>>,
 }
 
 /// Turns a store failure into the envelope sent to the client; storage failures are logged
 /// here and reach the client without their details.
-fn store_error(err: StoreError) -> WebrpcError {
+pub(crate) fn store_error(err: StoreError) -> WebrpcError {
     match err {
         StoreError::NotFound(what) => {
             MetadataError::NotFound.with_cause(format!("{what} not found"))
@@ -101,6 +104,29 @@ impl<S: Store> MetadataService<S> {
         MetadataService {
             store,
             public_url: public_url.into().trim_end_matches('/').to_owned(),
+            files: None,
+        }
+    }
+
+    /// The service, removing from `files` the bytes of assets it deletes once no live asset
+    /// uses them any more.
+    pub fn with_files(mut self, files: Arc<AssetFiles>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// Removes the files a committed write released, when no live asset uses them (on the
+    /// blocking pool; it runs to its end even if the caller goes away). A failure is
+    /// logged: a leftover file is removed by the next start's sweep.
+    async fn release(&self, released: Released) {
+        let Some(files) = self.files.clone().filter(|_| !released.0.is_empty()) else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let removal =
+            tokio::task::spawn_blocking(move || files.remove_unused(&*store, &released.0));
+        if let Err(err) = removal.await {
+            tracing::error!(error = %err, "removing released asset files failed");
         }
     }
 
@@ -175,7 +201,7 @@ impl<S: Store> Collections for MetadataService<S> {
         validate::collection_size(&metadata, &reveal_key)?;
         let created = self
             .run(&ctx, move |store| {
-                store.create_collection(project, metadata, reveal_key)
+                collections::create_collection(store, project, metadata, reveal_key)
             })
             .await?;
         Ok(CreateCollectionResponse {
@@ -191,7 +217,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let id = request.collection_id;
         let collection = self
-            .run(&ctx, move |store| store.get_collection(project, id))
+            .run(&ctx, move |store| {
+                collections::get_collection(store, project, id)
+            })
             .await?;
         Ok(GetCollectionResponse {
             collection: self.with_uris(collection),
@@ -206,7 +234,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let page = PageRequest::from_page(request.page.as_ref());
         let listed = self
-            .run(&ctx, move |store| store.list_collections(project, page))
+            .run(&ctx, move |store| {
+                collections::list_collections(store, project, page)
+            })
             .await?;
         Ok(ListCollectionsResponse {
             page: page.response(listed.more, listed.next),
@@ -232,7 +262,7 @@ impl<S: Store> Collections for MetadataService<S> {
         validate::collection_size(&metadata, &reveal_key)?;
         let updated = self
             .run(&ctx, move |store| {
-                store.update_collection(project, id, metadata, reveal_key)
+                collections::update_collection(store, project, id, metadata, reveal_key)
             })
             .await?;
         Ok(UpdateCollectionResponse {
@@ -247,8 +277,12 @@ impl<S: Store> Collections for MetadataService<S> {
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
         let id = request.collection_id;
-        self.run(&ctx, move |store| store.delete_collection(project, id))
+        let released = self
+            .run(&ctx, move |store| {
+                collections::delete_collection(store, project, id)
+            })
             .await?;
+        self.release(released).await;
         Ok(DeleteCollectionResponse { status: true })
     }
 
@@ -262,7 +296,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let recursive = request.recursive.unwrap_or(false);
         let collection = self
             .run(&ctx, move |store| {
-                store.set_collection_private(project, id, false, recursive)
+                collections::set_collection_private(store, project, id, false, recursive)
             })
             .await?;
         Ok(PublishCollectionResponse {
@@ -279,7 +313,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let id = request.collection_id;
         let collection = self
             .run(&ctx, move |store| {
-                store.set_collection_private(project, id, true, false)
+                collections::set_collection_private(store, project, id, true, false)
             })
             .await?;
         Ok(UnpublishCollectionResponse {
@@ -303,7 +337,13 @@ impl<S: Store> Collections for MetadataService<S> {
             validate::non_zero("contractCollection.collectionId", link.collection_id)?;
         let created = self
             .run(&ctx, move |store| {
-                store.create_contract_collection(project, chain_id, address, collection_id)
+                collections::create_contract_collection(
+                    store,
+                    project,
+                    chain_id,
+                    address,
+                    collection_id,
+                )
             })
             .await?;
         Ok(CreateContractCollectionResponse {
@@ -321,7 +361,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let address = validate::contract_address("contractAddress", &request.contract_address)?;
         let link = self
             .run(&ctx, move |store| {
-                store.get_contract_collection(project, chain_id, &address)
+                collections::get_contract_collection(store, project, chain_id, &address)
             })
             .await?;
         Ok(GetContractCollectionResponse {
@@ -339,7 +379,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let page = PageRequest::from_page(request.page.as_ref());
         let (links, collections) = self
             .run(&ctx, move |store| {
-                store.list_contract_collections(project, collection_id, page)
+                collections::list_contract_collections(store, project, collection_id, page)
             })
             .await?;
         Ok(ListContractCollectionsResponse {
@@ -369,7 +409,7 @@ impl<S: Store> Collections for MetadataService<S> {
             )?,
         };
         self.run(&ctx, move |store| {
-            store.update_contract_collection(project, update)
+            collections::update_contract_collection(store, project, update)
         })
         .await?;
         Ok(UpdateContractCollectionResponse { ok: true })
@@ -384,7 +424,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let chain_id = validate::non_zero("chainId", request.chain_id)?;
         let address = validate::contract_address("contractAddress", &request.contract_address)?;
         self.run(&ctx, move |store| {
-            store.delete_contract_collection(project, chain_id, &address)
+            collections::delete_contract_collection(store, project, chain_id, &address)
         })
         .await?;
         Ok(DeleteContractCollectionResponse { ok: true })
@@ -402,7 +442,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let private = request.private;
         let created = self
             .run(&ctx, move |store| {
-                store.create_token(project, collection_id, token, private)
+                collections::create_token(store, project, collection_id, token, private)
             })
             .await?;
         Ok(CreateTokenResponse {
@@ -421,7 +461,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let token_id = validate::token_id("tokenId", &request.token_id)?;
         let (token, assets) = self
             .run(&ctx, move |store| {
-                store.get_token(project, collection_id, &token_id)
+                collections::get_token(store, project, collection_id, &token_id)
             })
             .await?;
         Ok(GetTokenResponse { token, assets })
@@ -437,7 +477,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let page = PageRequest::from_page(request.page.as_ref());
         let listed = self
             .run(&ctx, move |store| {
-                store.list_tokens(project, collection_id, page)
+                collections::list_tokens(store, project, collection_id, page)
             })
             .await?;
         Ok(ListTokensResponse {
@@ -467,7 +507,7 @@ impl<S: Store> Collections for MetadataService<S> {
         let private = request.private;
         let updated = self
             .run(&ctx, move |store| {
-                store.update_token(project, collection_id, &token_id, token, private)
+                collections::update_token(store, project, collection_id, &token_id, token, private)
             })
             .await?;
         Ok(UpdateTokenResponse { token: updated })
@@ -481,10 +521,12 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let collection_id = request.collection_id;
         let token_id = validate::token_id("tokenId", &request.token_id)?;
-        self.run(&ctx, move |store| {
-            store.delete_token(project, collection_id, &token_id)
-        })
-        .await?;
+        let released = self
+            .run(&ctx, move |store| {
+                collections::delete_token(store, project, collection_id, &token_id)
+            })
+            .await?;
+        self.release(released).await;
         Ok(DeleteTokenResponse { status: true })
     }
 
@@ -496,7 +538,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let asset = validate::asset(request.asset)?;
         let created = self
-            .run(&ctx, move |store| store.create_asset(project, asset))
+            .run(&ctx, move |store| {
+                collections::create_asset(store, project, asset)
+            })
             .await?;
         Ok(CreateAssetResponse { asset: created })
     }
@@ -509,7 +553,9 @@ impl<S: Store> Collections for MetadataService<S> {
         let project = project(&ctx, request.project_id)?;
         let id = request.asset_id;
         let asset = self
-            .run(&ctx, move |store| store.get_asset(project, id))
+            .run(&ctx, move |store| {
+                collections::get_asset(store, project, id)
+            })
             .await?;
         Ok(GetAssetResponse { asset })
     }
@@ -523,7 +569,9 @@ impl<S: Store> Collections for MetadataService<S> {
         validate::non_zero("asset.id", request.asset.id)?;
         let asset = validate::asset(request.asset)?;
         let updated = self
-            .run(&ctx, move |store| store.update_asset(project, asset))
+            .run(&ctx, move |store| {
+                collections::update_asset(store, project, asset)
+            })
             .await?;
         Ok(UpdateAssetResponse { asset: updated })
     }
@@ -535,8 +583,12 @@ impl<S: Store> Collections for MetadataService<S> {
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
         let id = request.asset_id;
-        self.run(&ctx, move |store| store.delete_asset(project, id))
+        let released = self
+            .run(&ctx, move |store| {
+                collections::delete_asset(store, project, id)
+            })
             .await?;
+        self.release(released).await;
         Ok(DeleteAssetResponse { status: true })
     }
 }

@@ -24,13 +24,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
-use sequence_metadata::{
-    Asset, Collection, CollectionMetadata, ContractCollection, Timestamp, TokenMetadata,
-};
+use sequence_metadata::{Asset, Collection, ContractCollection, Timestamp, TokenMetadata};
 
 use super::store::{
-    asset_token_key, encoded_len, fill_page, next_timestamp, stored_token, ContractUpdate,
-    PageFill, PageRequest, Paged, Store, StoreError, StoreResult,
+    caller_gone, fill_page, stored_token, AssetRow, CollectionRow, CollectionScope, ContractRow,
+    PageRequest, Paged, ReadTx, Store, StoreError, StoreResult, Table, TokenRow, WriteTx,
 };
 
 /// The schema, one migration per `user_version` step. Append only.
@@ -87,6 +85,12 @@ const MIGRATIONS: &[&str] = &[
         deleted_at     TEXT
     );
     CREATE INDEX assets_live ON assets (collection_id, token_id) WHERE deleted_at IS NULL;
+    "#,
+    // 2: the content hash of an asset's uploaded bytes, its own column (never read from the
+    // user-settable `url`). Assets uploaded before have none and must be uploaded again.
+    r#"
+    ALTER TABLE assets ADD COLUMN content TEXT;
+    CREATE INDEX assets_content ON assets (content) WHERE deleted_at IS NULL AND content IS NOT NULL;
     "#,
 ];
 
@@ -160,21 +164,26 @@ fn limit_offset_after(page: PageRequest) -> (i64, i64, i64) {
     )
 }
 
-/// The stored size of a collection row, as it counts against a page's byte budget.
-fn collection_row_bytes(row: &CollectionRow) -> (u64, usize) {
-    (
-        from_sql(row.id),
-        row.metadata.len() + row.reveal_key.len() + 128,
-    )
+/// A collection's metadata as stored (a collection always has some).
+fn metadata_json(row: &CollectionRow) -> StoreResult<String> {
+    match &row.metadata {
+        Some(metadata) => to_json(metadata),
+        None => to_json(&sequence_metadata::CollectionMetadata::default()),
+    }
 }
 
-const COLLECTION_COLUMNS: &str = "c.id, c.project_id, c.metadata, c.private, c.reveal_key, \
-     c.created_at, c.updated_at, \
-     (SELECT COUNT(*) FROM tokens t WHERE t.collection_id = c.id AND t.deleted_at IS NULL)";
+fn table_name(table: Table) -> &'static str {
+    match table {
+        Table::Collections => "collections",
+        Table::Tokens => "tokens",
+        Table::Contracts => "contract_collections",
+        Table::Assets => "assets",
+    }
+}
 
 /// A collection row as read; decoded outside rusqlite's row callback so JSON and timestamp
 /// errors surface as store errors.
-struct CollectionRow {
+struct SqlCollection {
     id: i64,
     project_id: i64,
     metadata: String,
@@ -182,12 +191,14 @@ struct CollectionRow {
     reveal_key: String,
     created_at: String,
     updated_at: String,
-    token_count: i64,
 }
 
-impl CollectionRow {
+impl SqlCollection {
+    const COLUMNS: &'static str =
+        "id, project_id, metadata, private, reveal_key, created_at, updated_at";
+
     fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(CollectionRow {
+        Ok(SqlCollection {
             id: row.get(0)?,
             project_id: row.get(1)?,
             metadata: row.get(2)?,
@@ -195,18 +206,24 @@ impl CollectionRow {
             reveal_key: row.get(4)?,
             created_at: row.get(5)?,
             updated_at: row.get(6)?,
-            token_count: row.get(7)?,
         })
     }
 
-    fn decode(self) -> StoreResult<Collection> {
+    /// The stored size of the row, as it counts against a page's byte budget.
+    fn bytes(&self) -> (u64, usize) {
+        (
+            from_sql(self.id),
+            self.metadata.len() + self.reveal_key.len() + 128,
+        )
+    }
+
+    fn decode(self) -> StoreResult<CollectionRow> {
         Ok(Collection {
             id: from_sql(self.id),
             project_id: from_sql(self.project_id),
             metadata: Some(serde_json::from_str(&self.metadata).map_err(json_error)?),
             private: self.private,
             reveal_key: self.reveal_key,
-            token_count: Some(from_sql(self.token_count)),
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
             ..Collection::default()
@@ -214,169 +231,628 @@ impl CollectionRow {
     }
 }
 
-/// A token row as read: internal id, token JSON, private flag, updated_at.
-struct TokenRow {
+/// A token row as read.
+struct SqlToken {
     seq: i64,
+    collection_id: i64,
     token_id: String,
     metadata: String,
     private: bool,
     updated_at: String,
 }
 
-impl TokenRow {
-    const COLUMNS: &'static str = "id, token_id, metadata, private, updated_at";
+impl SqlToken {
+    const COLUMNS: &'static str = "id, collection_id, token_id, metadata, private, updated_at";
 
     fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(TokenRow {
+        Ok(SqlToken {
             seq: row.get(0)?,
-            token_id: row.get(1)?,
-            metadata: row.get(2)?,
-            private: row.get(3)?,
-            updated_at: row.get(4)?,
+            collection_id: row.get(1)?,
+            token_id: row.get(2)?,
+            metadata: row.get(3)?,
+            private: row.get(4)?,
+            updated_at: row.get(5)?,
         })
     }
 
-    fn decode(&self) -> StoreResult<TokenMetadata> {
+    fn bytes(&self) -> (u64, usize) {
+        (
+            from_sql(self.seq),
+            self.metadata.len() + self.token_id.len() + 64,
+        )
+    }
+
+    fn decode(self) -> StoreResult<TokenRow> {
         let token: TokenMetadata = serde_json::from_str(&self.metadata).map_err(json_error)?;
-        Ok(stored_token(
-            token,
-            &self.token_id,
-            parse_timestamp(&self.updated_at)?,
-        ))
+        Ok(TokenRow {
+            seq: from_sql(self.seq),
+            collection_id: from_sql(self.collection_id),
+            token: stored_token(token, &self.token_id, parse_timestamp(&self.updated_at)?),
+            private: self.private,
+            deleted_at: None,
+        })
     }
 }
 
-struct AssetRow {
+struct SqlAsset {
     id: i64,
+    project_id: i64,
     collection_id: i64,
     token_id: Option<String>,
     data: String,
     updated_at: String,
+    content: Option<String>,
 }
 
-impl AssetRow {
-    const COLUMNS: &'static str = "id, collection_id, token_id, data, updated_at";
+impl SqlAsset {
+    const COLUMNS: &'static str =
+        "id, project_id, collection_id, token_id, data, updated_at, content";
 
     fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(AssetRow {
+        Ok(SqlAsset {
             id: row.get(0)?,
-            collection_id: row.get(1)?,
-            token_id: row.get(2)?,
-            data: row.get(3)?,
-            updated_at: row.get(4)?,
+            project_id: row.get(1)?,
+            collection_id: row.get(2)?,
+            token_id: row.get(3)?,
+            data: row.get(4)?,
+            updated_at: row.get(5)?,
+            content: row.get(6)?,
         })
     }
 
-    fn decode(self) -> StoreResult<Asset> {
+    fn decode(self) -> StoreResult<AssetRow> {
         let mut asset: Asset = serde_json::from_str(&self.data).map_err(json_error)?;
         asset.id = from_sql(self.id);
         asset.collection_id = from_sql(self.collection_id);
         asset.token_id = self.token_id;
         asset.updated_at = parse_timestamp(&self.updated_at)?;
-        Ok(asset)
+        Ok(AssetRow {
+            project_id: from_sql(self.project_id),
+            asset,
+            content: self.content,
+            deleted_at: None,
+        })
     }
 }
 
-fn link_from_row(row: &Row<'_>) -> rusqlite::Result<ContractCollection> {
-    Ok(ContractCollection {
-        id: from_sql(row.get(0)?),
-        chain_id: from_sql(row.get(1)?),
-        contract_address: row.get(2)?,
-        collection_id: from_sql(row.get(3)?),
-    })
+struct SqlContract {
+    link: ContractCollection,
+    project_id: i64,
+    created_at: String,
+    updated_at: String,
 }
 
-const LINK_COLUMNS: &str = "id, chain_id, contract_address, collection_id";
+impl SqlContract {
+    const COLUMNS: &'static str =
+        "id, chain_id, contract_address, collection_id, project_id, created_at, updated_at";
 
-// ---- queries shared by reads and writes (a `Transaction` derefs to a `Connection`) ----
-
-fn find_collection(conn: &Connection, project: u64, id: u64) -> StoreResult<Collection> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLLECTION_COLUMNS} FROM collections c \
-         WHERE c.id = ?1 AND c.project_id = ?2 AND c.deleted_at IS NULL"
-    ))
-    .and_then(|mut stmt| {
-        stmt.query_row(params![to_sql(id), to_sql(project)], CollectionRow::read)
-            .optional()
-    })
-    .map_err(internal)?
-    .ok_or_else(|| StoreError::NotFound(format!("collection {id}")))?
-    .decode()
-}
-
-fn find_token(
-    conn: &Connection,
-    collection_id: u64,
-    token_id: &str,
-) -> StoreResult<Option<TokenRow>> {
-    conn.prepare_cached(&format!(
-        "SELECT {} FROM tokens WHERE collection_id = ?1 AND token_id = ?2 AND deleted_at IS NULL",
-        TokenRow::COLUMNS
-    ))
-    .and_then(|mut stmt| {
-        stmt.query_row(params![to_sql(collection_id), token_id], TokenRow::read)
-            .optional()
-    })
-    .map_err(internal)
-}
-
-fn token_not_found(collection_id: u64, token_id: &str) -> StoreError {
-    StoreError::NotFound(format!("token {token_id} of collection {collection_id}"))
-}
-
-fn find_link_by_key(
-    conn: &Connection,
-    project: u64,
-    chain_id: u64,
-    address: &str,
-) -> StoreResult<Option<ContractCollection>> {
-    conn.prepare_cached(&format!(
-        "SELECT {LINK_COLUMNS} FROM contract_collections \
-         WHERE project_id = ?1 AND chain_id = ?2 AND contract_address = ?3 AND deleted_at IS NULL"
-    ))
-    .and_then(|mut stmt| {
-        stmt.query_row(
-            params![to_sql(project), to_sql(chain_id), address],
-            link_from_row,
-        )
-        .optional()
-    })
-    .map_err(internal)
-}
-
-fn link_not_found(chain_id: u64, address: &str) -> StoreError {
-    StoreError::NotFound(format!("contract {address} on chain {chain_id}"))
-}
-
-fn link_conflict(chain_id: u64, address: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "contract {address} on chain {chain_id} is already linked to a collection"
-    ))
-}
-
-fn find_asset(conn: &Connection, project: u64, id: u64) -> StoreResult<Asset> {
-    conn.prepare_cached(&format!(
-        "SELECT {} FROM assets WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
-        AssetRow::COLUMNS
-    ))
-    .and_then(|mut stmt| {
-        stmt.query_row(params![to_sql(id), to_sql(project)], AssetRow::read)
-            .optional()
-    })
-    .map_err(internal)?
-    .ok_or_else(|| StoreError::NotFound(format!("asset {id}")))?
-    .decode()
-}
-
-/// Checks an asset's collection (and token) exist, live, in the project.
-fn check_asset_target(conn: &Connection, project: u64, asset: &Asset) -> StoreResult<()> {
-    find_collection(conn, project, asset.collection_id)?;
-    if let Some(token_id) = &asset.token_id {
-        if find_token(conn, asset.collection_id, token_id.as_str())?.is_none() {
-            return Err(token_not_found(asset.collection_id, token_id.as_str()));
-        }
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SqlContract {
+            link: ContractCollection {
+                id: from_sql(row.get(0)?),
+                chain_id: from_sql(row.get(1)?),
+                contract_address: row.get(2)?,
+                collection_id: from_sql(row.get(3)?),
+            },
+            project_id: row.get(4)?,
+            created_at: row.get(5)?,
+            updated_at: row.get(6)?,
+        })
     }
+
+    fn decode(self) -> StoreResult<ContractRow> {
+        Ok(ContractRow {
+            project_id: from_sql(self.project_id),
+            link: self.link,
+            created_at: parse_timestamp(&self.created_at)?,
+            updated_at: parse_timestamp(&self.updated_at)?,
+            deleted_at: None,
+        })
+    }
+}
+
+/// One row (or none) of `sql` with `params`, decoded.
+fn one<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: fn(&Row<'_>) -> rusqlite::Result<R>,
+    decode: fn(R) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, read).optional())
+        .map_err(internal)?
+        .map(decode)
+        .transpose()
+}
+
+/// Every row of `sql` with `params`, decoded.
+fn all<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: fn(&Row<'_>) -> rusqlite::Result<R>,
+    decode: fn(R) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params, read)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(internal)?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(internal)?;
     Ok(())
+}
+
+/// The rows of a read snapshot or a write transaction (a `Transaction` derefs to a
+/// `Connection`).
+struct SqlTx<'a> {
+    conn: &'a Connection,
+}
+
+impl ReadTx for SqlTx<'_> {
+    fn collection(&self, id: u64) -> StoreResult<Option<CollectionRow>> {
+        one(
+            self.conn,
+            &format!(
+                "SELECT {} FROM collections WHERE id = ?1 AND deleted_at IS NULL",
+                SqlCollection::COLUMNS
+            ),
+            params![to_sql(id)],
+            SqlCollection::read,
+            SqlCollection::decode,
+        )
+    }
+
+    fn collection_scope(&self, id: u64) -> StoreResult<Option<CollectionScope>> {
+        self.conn
+            .prepare_cached(
+                "SELECT project_id, private FROM collections WHERE id = ?1 AND deleted_at IS NULL",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![to_sql(id)], |row| {
+                    Ok(CollectionScope {
+                        project_id: from_sql(row.get(0)?),
+                        private: row.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(internal)
+    }
+
+    fn collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<CollectionRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM collections \
+                 WHERE project_id = ?1 AND deleted_at IS NULL AND id > ?4 \
+                 ORDER BY id LIMIT ?2 OFFSET ?3",
+                SqlCollection::COLUMNS
+            ))
+            .map_err(internal)?;
+        // Rows are read one at a time and the page stops at its byte budget.
+        let rows = stmt
+            .query_map(
+                params![to_sql(project), limit, offset, after],
+                SqlCollection::read,
+            )
+            .map_err(internal)?
+            .map(|row| row.map_err(internal));
+        fill_page(rows, page, SqlCollection::bytes, SqlCollection::decode)
+    }
+
+    fn token_count(&self, collection_id: u64) -> StoreResult<u64> {
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tokens WHERE collection_id = ?1 AND deleted_at IS NULL",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![to_sql(collection_id)], |row| row.get::<_, i64>(0))
+            })
+            .map(from_sql)
+            .map_err(internal)
+    }
+
+    fn token(&self, collection_id: u64, token_id: &str) -> StoreResult<Option<TokenRow>> {
+        one(
+            self.conn,
+            &format!(
+                "SELECT {} FROM tokens \
+                 WHERE collection_id = ?1 AND token_id = ?2 AND deleted_at IS NULL",
+                SqlToken::COLUMNS
+            ),
+            params![to_sql(collection_id), token_id],
+            SqlToken::read,
+            SqlToken::decode,
+        )
+    }
+
+    fn tokens(&self, collection_id: u64, page: PageRequest) -> StoreResult<Paged<TokenRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM tokens \
+                 WHERE collection_id = ?1 AND deleted_at IS NULL AND id > ?4 \
+                 ORDER BY id LIMIT ?2 OFFSET ?3",
+                SqlToken::COLUMNS
+            ))
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(
+                params![to_sql(collection_id), limit, offset, after],
+                SqlToken::read,
+            )
+            .map_err(internal)?
+            .map(|row| row.map_err(internal));
+        fill_page(rows, page, SqlToken::bytes, SqlToken::decode)
+    }
+
+    fn contract(&self, id: u64) -> StoreResult<Option<ContractRow>> {
+        one(
+            self.conn,
+            &format!(
+                "SELECT {} FROM contract_collections WHERE id = ?1 AND deleted_at IS NULL",
+                SqlContract::COLUMNS
+            ),
+            params![to_sql(id)],
+            SqlContract::read,
+            SqlContract::decode,
+        )
+    }
+
+    fn contract_by_key(
+        &self,
+        project: u64,
+        chain_id: u64,
+        address: &str,
+    ) -> StoreResult<Option<ContractRow>> {
+        one(
+            self.conn,
+            &format!(
+                "SELECT {} FROM contract_collections WHERE project_id = ?1 AND chain_id = ?2 \
+                 AND contract_address = ?3 AND deleted_at IS NULL",
+                SqlContract::COLUMNS
+            ),
+            params![to_sql(project), to_sql(chain_id), address],
+            SqlContract::read,
+            SqlContract::decode,
+        )
+    }
+
+    fn contracts(
+        &self,
+        project: u64,
+        collection_id: Option<u64>,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ContractRow>> {
+        let (limit, offset, after) = limit_offset_after(page);
+        all(
+            self.conn,
+            &format!(
+                "SELECT {} FROM contract_collections \
+                 WHERE project_id = ?1 AND deleted_at IS NULL \
+                   AND (?2 IS NULL OR collection_id = ?2) AND id > ?5 \
+                 ORDER BY id LIMIT ?3 OFFSET ?4",
+                SqlContract::COLUMNS
+            ),
+            params![
+                to_sql(project),
+                collection_id.map(to_sql),
+                limit,
+                offset,
+                after
+            ],
+            SqlContract::read,
+            SqlContract::decode,
+        )
+    }
+
+    fn asset(&self, id: u64) -> StoreResult<Option<AssetRow>> {
+        one(
+            self.conn,
+            &format!(
+                "SELECT {} FROM assets WHERE id = ?1 AND deleted_at IS NULL",
+                SqlAsset::COLUMNS
+            ),
+            params![to_sql(id)],
+            SqlAsset::read,
+            SqlAsset::decode,
+        )
+    }
+
+    fn token_assets(&self, collection_id: u64, token_id: &str) -> StoreResult<Vec<AssetRow>> {
+        all(
+            self.conn,
+            &format!(
+                "SELECT {} FROM assets \
+                 WHERE collection_id = ?1 AND token_id = ?2 AND deleted_at IS NULL ORDER BY id",
+                SqlAsset::COLUMNS
+            ),
+            params![to_sql(collection_id), token_id],
+            SqlAsset::read,
+            SqlAsset::decode,
+        )
+    }
+
+    fn content_in_use(&self, content: &str) -> StoreResult<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM assets WHERE content = ?1 AND deleted_at IS NULL)",
+            )
+            .and_then(|mut stmt| stmt.query_row([content], |row| row.get(0)))
+            .map_err(internal)
+    }
+
+    fn last_id(&self, table: Table) -> StoreResult<u64> {
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([table_name(table)], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(internal)?;
+        Ok(last.map_or(0, from_sql))
+    }
+}
+
+impl WriteTx for SqlTx<'_> {
+    fn next_id(&mut self, table: Table) -> StoreResult<u64> {
+        // `sqlite_sequence` is AUTOINCREMENT's own counter: bumping it here hands out the id
+        // and keeps it from ever coming back (SQLite keeps it at least the largest id
+        // inserted); it rolls back with the transaction.
+        let name = table_name(table);
+        let last = self.last_id(table)?;
+        if last == 0 {
+            exec(
+                self.conn,
+                "DELETE FROM sqlite_sequence WHERE name = ?1",
+                [name],
+            )?;
+            exec(
+                self.conn,
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, 1)",
+                [name],
+            )?;
+        } else {
+            exec(
+                self.conn,
+                "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = ?1",
+                [name],
+            )?;
+        }
+        Ok(last + 1)
+    }
+
+    fn insert_collection(&mut self, row: &CollectionRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "INSERT INTO collections \
+             (id, project_id, metadata, private, reveal_key, created_at, updated_at, deleted_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                to_sql(row.id),
+                to_sql(row.project_id),
+                metadata_json(row)?,
+                row.private,
+                row.reveal_key,
+                row.created_at.to_string(),
+                row.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn update_collection(&mut self, row: &CollectionRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "UPDATE collections SET project_id = ?2, metadata = ?3, private = ?4, \
+             reveal_key = ?5, created_at = ?6, updated_at = ?7, deleted_at = ?8 WHERE id = ?1",
+            params![
+                to_sql(row.id),
+                to_sql(row.project_id),
+                metadata_json(row)?,
+                row.private,
+                row.reveal_key,
+                row.created_at.to_string(),
+                row.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn insert_token(&mut self, row: &TokenRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "INSERT INTO tokens \
+             (id, collection_id, token_id, metadata, private, updated_at, deleted_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                to_sql(row.seq),
+                to_sql(row.collection_id),
+                row.token.token_id,
+                to_json(&row.token)?,
+                row.private,
+                row.token.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn update_token(&mut self, row: &TokenRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "UPDATE tokens SET collection_id = ?2, token_id = ?3, metadata = ?4, private = ?5, \
+             updated_at = ?6, deleted_at = ?7 WHERE id = ?1",
+            params![
+                to_sql(row.seq),
+                to_sql(row.collection_id),
+                row.token.token_id,
+                to_json(&row.token)?,
+                row.private,
+                row.token.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn update_tokens_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut TokenRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = all(
+            self.conn,
+            &format!(
+                "SELECT {} FROM tokens WHERE collection_id = ?1 AND deleted_at IS NULL ORDER BY id",
+                SqlToken::COLUMNS
+            ),
+            params![to_sql(collection_id)],
+            SqlToken::read,
+            SqlToken::decode,
+        )?;
+        for mut row in rows {
+            if change(&mut row) {
+                self.update_token(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_contract(&mut self, row: &ContractRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "INSERT INTO contract_collections (id, project_id, chain_id, contract_address, \
+             collection_id, created_at, updated_at, deleted_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                to_sql(row.link.id),
+                to_sql(row.project_id),
+                to_sql(row.link.chain_id),
+                row.link.contract_address,
+                to_sql(row.link.collection_id),
+                row.created_at.to_string(),
+                row.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn update_contract(&mut self, row: &ContractRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "UPDATE contract_collections SET project_id = ?2, chain_id = ?3, \
+             contract_address = ?4, collection_id = ?5, created_at = ?6, updated_at = ?7, \
+             deleted_at = ?8 WHERE id = ?1",
+            params![
+                to_sql(row.link.id),
+                to_sql(row.project_id),
+                to_sql(row.link.chain_id),
+                row.link.contract_address,
+                to_sql(row.link.collection_id),
+                row.created_at.to_string(),
+                row.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string())
+            ],
+        )
+    }
+
+    fn update_contracts_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut ContractRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = all(
+            self.conn,
+            &format!(
+                "SELECT {} FROM contract_collections \
+                 WHERE collection_id = ?1 AND deleted_at IS NULL ORDER BY id",
+                SqlContract::COLUMNS
+            ),
+            params![to_sql(collection_id)],
+            SqlContract::read,
+            SqlContract::decode,
+        )?;
+        for mut row in rows {
+            if change(&mut row) {
+                self.update_contract(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_asset(&mut self, row: &AssetRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "INSERT INTO assets \
+             (id, project_id, collection_id, token_id, data, updated_at, deleted_at, content) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                to_sql(row.asset.id),
+                to_sql(row.project_id),
+                to_sql(row.asset.collection_id),
+                row.asset.token_id,
+                to_json(&row.asset)?,
+                row.asset.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string()),
+                row.content
+            ],
+        )
+    }
+
+    fn update_asset(&mut self, row: &AssetRow) -> StoreResult<()> {
+        exec(
+            self.conn,
+            "UPDATE assets SET project_id = ?2, collection_id = ?3, token_id = ?4, data = ?5, \
+             updated_at = ?6, deleted_at = ?7, content = ?8 WHERE id = ?1",
+            params![
+                to_sql(row.asset.id),
+                to_sql(row.project_id),
+                to_sql(row.asset.collection_id),
+                row.asset.token_id,
+                to_json(&row.asset)?,
+                row.asset.updated_at.to_string(),
+                row.deleted_at.map(|t| t.to_string()),
+                row.content
+            ],
+        )
+    }
+
+    fn update_assets_of(
+        &mut self,
+        collection_id: u64,
+        token_id: Option<&str>,
+        change: &mut dyn FnMut(&mut AssetRow) -> bool,
+    ) -> StoreResult<()> {
+        let rows = all(
+            self.conn,
+            &format!(
+                "SELECT {} FROM assets WHERE collection_id = ?1 \
+                 AND (?2 IS NULL OR token_id = ?2) AND deleted_at IS NULL ORDER BY id",
+                SqlAsset::COLUMNS
+            ),
+            params![to_sql(collection_id), token_id],
+            SqlAsset::read,
+            SqlAsset::decode,
+        )?;
+        for mut row in rows {
+            if change(&mut row) {
+                self.update_asset(&row)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -481,7 +957,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot) on a pooled connection.
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    fn read_conn<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut conn = match pooled {
             Some(conn) => conn,
@@ -506,14 +982,14 @@ impl SqliteStore {
     ///
     /// A call whose caller went away while this waited for the write lock (an h2 reset, a
     /// handler timeout: see [`webrpc_server::CallHandle`]) writes nothing.
-    fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    fn write_conn<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(internal)?;
         // Checked once the write lock is held (in process and in SQLite): the wait for it
         // is where a burst of calls queues up.
-        if webrpc_server::CallHandle::current().is_some_and(|call| call.is_cancelled()) {
+        if caller_gone() {
             return Err(StoreError::Cancelled);
         }
         let out = f(&tx)?;
@@ -523,7 +999,7 @@ impl SqliteStore {
 
     /// A server setting.
     pub fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        self.read(|conn| {
+        self.read_conn(|conn| {
             conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
                 row.get(0)
             })
@@ -539,7 +1015,7 @@ impl SqliteStore {
         key: &str,
         make: impl FnOnce() -> StoreResult<String>,
     ) -> StoreResult<String> {
-        self.write(|conn| {
+        self.write_conn(|conn| {
             let existing: Option<String> = conn
                 .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
                     row.get(0)
@@ -565,576 +1041,11 @@ impl SqliteStore {
 impl Store for SqliteStore {
     const BLOCKING: bool = true;
 
-    fn create_collection(
-        &self,
-        project: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection> {
-        let metadata = to_json(&metadata)?;
-        self.write(|conn| {
-            let now = next_timestamp(None).to_string();
-            conn.prepare_cached(
-                "INSERT INTO collections (project_id, metadata, private, reveal_key, created_at, updated_at) \
-                 VALUES (?1, ?2, 1, ?3, ?4, ?4)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![to_sql(project), metadata, reveal_key, now]))
-            .map_err(internal)?;
-            find_collection(conn, project, from_sql(conn.last_insert_rowid()))
-        })
+    fn read<T>(&self, f: impl FnOnce(&dyn ReadTx) -> StoreResult<T>) -> StoreResult<T> {
+        self.read_conn(|conn| f(&SqlTx { conn }))
     }
 
-    fn get_collection(&self, project: u64, id: u64) -> StoreResult<Collection> {
-        self.read(|conn| find_collection(conn, project, id))
-    }
-
-    fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {COLLECTION_COLUMNS} FROM collections c \
-                     WHERE c.project_id = ?1 AND c.deleted_at IS NULL AND c.id > ?4 \
-                     ORDER BY c.id LIMIT ?2 OFFSET ?3"
-                ))
-                .map_err(internal)?;
-            // Rows are read one at a time and the page stops at its byte budget.
-            let rows = stmt
-                .query_map(
-                    params![to_sql(project), limit, offset, after],
-                    CollectionRow::read,
-                )
-                .map_err(internal)?
-                .map(|row| row.map_err(internal));
-            fill_page(rows, page, collection_row_bytes, CollectionRow::decode)
-        })
-    }
-
-    fn update_collection(
-        &self,
-        project: u64,
-        id: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection> {
-        let metadata = to_json(&metadata)?;
-        self.write(|conn| {
-            let current = find_collection(conn, project, id)?;
-            let updated_at = next_timestamp(Some(current.updated_at)).to_string();
-            conn.execute(
-                "UPDATE collections SET metadata = ?1, reveal_key = ?2, updated_at = ?3 WHERE id = ?4",
-                params![metadata, reveal_key, updated_at, to_sql(id)],
-            )
-            .map_err(internal)?;
-            find_collection(conn, project, id)
-        })
-    }
-
-    fn delete_collection(&self, project: u64, id: u64) -> StoreResult<()> {
-        self.write(|conn| {
-            find_collection(conn, project, id)?;
-            let now = Timestamp::now().to_string();
-            let id = to_sql(id);
-            for sql in [
-                "UPDATE collections SET deleted_at = ?1 WHERE id = ?2",
-                "UPDATE tokens SET deleted_at = ?1 WHERE collection_id = ?2 AND deleted_at IS NULL",
-                "UPDATE assets SET deleted_at = ?1 WHERE collection_id = ?2 AND deleted_at IS NULL",
-                "UPDATE contract_collections SET deleted_at = ?1 WHERE collection_id = ?2 AND deleted_at IS NULL",
-            ] {
-                conn.execute(sql, params![now, id]).map_err(internal)?;
-            }
-            Ok(())
-        })
-    }
-
-    fn set_collection_private(
-        &self,
-        project: u64,
-        id: u64,
-        private: bool,
-        recursive: bool,
-    ) -> StoreResult<Collection> {
-        self.write(|conn| {
-            let current = find_collection(conn, project, id)?;
-            let updated_at = next_timestamp(Some(current.updated_at)).to_string();
-            conn.execute(
-                "UPDATE collections SET private = ?1, updated_at = ?2 WHERE id = ?3",
-                params![private, updated_at, to_sql(id)],
-            )
-            .map_err(internal)?;
-            if recursive {
-                let changing: Vec<(i64, String)> = conn
-                    .prepare_cached(
-                        "SELECT id, updated_at FROM tokens \
-                         WHERE collection_id = ?1 AND deleted_at IS NULL AND private <> ?2",
-                    )
-                    .and_then(|mut stmt| {
-                        stmt.query_map(params![to_sql(id), private], |row| {
-                            Ok((row.get(0)?, row.get(1)?))
-                        })?
-                        .collect()
-                    })
-                    .map_err(internal)?;
-                let mut update = conn
-                    .prepare_cached("UPDATE tokens SET private = ?1, updated_at = ?2 WHERE id = ?3")
-                    .map_err(internal)?;
-                for (seq, previous) in changing {
-                    let at = next_timestamp(Some(parse_timestamp(&previous)?)).to_string();
-                    update
-                        .execute(params![private, at, seq])
-                        .map_err(internal)?;
-                }
-            }
-            find_collection(conn, project, id)
-        })
-    }
-
-    fn create_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: String,
-        collection_id: u64,
-    ) -> StoreResult<ContractCollection> {
-        self.write(|conn| {
-            find_collection(conn, project, collection_id)?;
-            if find_link_by_key(conn, project, chain_id, &contract_address)?.is_some() {
-                return Err(link_conflict(chain_id, &contract_address));
-            }
-            let now = Timestamp::now().to_string();
-            conn.execute(
-                "INSERT INTO contract_collections \
-                 (project_id, chain_id, contract_address, collection_id, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![
-                    to_sql(project),
-                    to_sql(chain_id),
-                    contract_address,
-                    to_sql(collection_id),
-                    now
-                ],
-            )
-            .map_err(internal)?;
-            Ok(ContractCollection {
-                id: from_sql(conn.last_insert_rowid()),
-                chain_id,
-                contract_address,
-                collection_id,
-            })
-        })
-    }
-
-    fn get_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
-    ) -> StoreResult<ContractCollection> {
-        self.read(|conn| {
-            find_link_by_key(conn, project, chain_id, contract_address)?
-                .ok_or_else(|| link_not_found(chain_id, contract_address))
-        })
-    }
-
-    fn list_contract_collections(
-        &self,
-        project: u64,
-        collection_id: Option<u64>,
-        page: PageRequest,
-    ) -> StoreResult<(Paged<ContractCollection>, Vec<Collection>)> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|conn| {
-            if let Some(id) = collection_id {
-                find_collection(conn, project, id)?;
-            }
-            // Links are small: read the page's worth, then add collections within the
-            // budget, each counted with its first link.
-            let candidates = conn
-                .prepare_cached(&format!(
-                    "SELECT {LINK_COLUMNS} FROM contract_collections \
-                     WHERE project_id = ?1 AND deleted_at IS NULL \
-                       AND (?2 IS NULL OR collection_id = ?2) AND id > ?5 \
-                     ORDER BY id LIMIT ?3 OFFSET ?4"
-                ))
-                .and_then(|mut stmt| {
-                    stmt.query_map(
-                        params![
-                            to_sql(project),
-                            collection_id.map(to_sql),
-                            limit,
-                            offset,
-                            after
-                        ],
-                        link_from_row,
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(internal)?;
-            let mut fill = PageFill::new(page);
-            let mut links = Vec::new();
-            let mut seen = std::collections::BTreeSet::new();
-            let mut collections = Vec::new();
-            let mut more = false;
-            for link in candidates {
-                let collection = if seen.contains(&link.collection_id) {
-                    None
-                } else {
-                    Some(find_collection(conn, project, link.collection_id)?)
-                };
-                let bytes = encoded_len(&link) + collection.as_ref().map_or(0, encoded_len);
-                if !fill.admit(bytes) {
-                    more = true;
-                    break;
-                }
-                if let Some(collection) = collection {
-                    seen.insert(link.collection_id);
-                    collections.push(collection);
-                }
-                links.push(link);
-            }
-            let next = if more {
-                links.last().map(|l| l.id)
-            } else {
-                None
-            };
-            Ok((
-                Paged {
-                    items: links,
-                    more,
-                    next,
-                },
-                collections,
-            ))
-        })
-    }
-
-    fn update_contract_collection(
-        &self,
-        project: u64,
-        update: ContractUpdate,
-    ) -> StoreResult<ContractCollection> {
-        self.write(|conn| {
-            let current = match update.id {
-                Some(id) => conn
-                    .query_row(
-                        &format!(
-                            "SELECT {LINK_COLUMNS} FROM contract_collections \
-                             WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL"
-                        ),
-                        params![to_sql(id), to_sql(project)],
-                        link_from_row,
-                    )
-                    .optional()
-                    .map_err(internal)?
-                    .ok_or_else(|| StoreError::NotFound(format!("contract collection {id}")))?,
-                None => find_link_by_key(conn, project, update.chain_id, &update.contract_address)?
-                    .ok_or_else(|| link_not_found(update.chain_id, &update.contract_address))?,
-            };
-            find_collection(conn, project, update.collection_id)?;
-            if let Some(other) =
-                find_link_by_key(conn, project, update.chain_id, &update.contract_address)?
-            {
-                if other.id != current.id {
-                    return Err(link_conflict(update.chain_id, &update.contract_address));
-                }
-            }
-            conn.execute(
-                "UPDATE contract_collections \
-                 SET chain_id = ?1, contract_address = ?2, collection_id = ?3, updated_at = ?4 \
-                 WHERE id = ?5",
-                params![
-                    to_sql(update.chain_id),
-                    update.contract_address,
-                    to_sql(update.collection_id),
-                    Timestamp::now().to_string(),
-                    to_sql(current.id)
-                ],
-            )
-            .map_err(internal)?;
-            Ok(ContractCollection {
-                id: current.id,
-                chain_id: update.chain_id,
-                contract_address: update.contract_address,
-                collection_id: update.collection_id,
-            })
-        })
-    }
-
-    fn delete_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
-    ) -> StoreResult<()> {
-        self.write(|conn| {
-            let link = find_link_by_key(conn, project, chain_id, contract_address)?
-                .ok_or_else(|| link_not_found(chain_id, contract_address))?;
-            conn.execute(
-                "UPDATE contract_collections SET deleted_at = ?1 WHERE id = ?2",
-                params![Timestamp::now().to_string(), to_sql(link.id)],
-            )
-            .map_err(internal)?;
-            Ok(())
-        })
-    }
-
-    fn create_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata> {
-        self.write(|conn| {
-            let collection = find_collection(conn, project, collection_id)?;
-            let token_id = token.token_id.clone();
-            if find_token(conn, collection_id, &token_id)?.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "token {token_id} already exists in collection {collection_id}"
-                )));
-            }
-            let token = stored_token(token, &token_id, next_timestamp(None));
-            conn.prepare_cached(
-                "INSERT INTO tokens (collection_id, token_id, metadata, private, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    to_sql(collection_id),
-                    token_id,
-                    to_json(&token)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
-                    private.unwrap_or(collection.private),
-                    token.updated_at.to_string()
-                ])
-            })
-            .map_err(internal)?;
-            Ok(token)
-        })
-    }
-
-    fn get_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<(TokenMetadata, Vec<Asset>)> {
-        self.read(|conn| {
-            find_collection(conn, project, collection_id)?;
-            let token = find_token(conn, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?
-                .decode()?;
-            let assets = conn
-                .prepare_cached(&format!(
-                    "SELECT {} FROM assets \
-                     WHERE collection_id = ?1 AND token_id = ?2 AND deleted_at IS NULL ORDER BY id",
-                    AssetRow::COLUMNS
-                ))
-                .and_then(|mut stmt| {
-                    stmt.query_map(params![to_sql(collection_id), token_id], AssetRow::read)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(internal)?
-                .into_iter()
-                .map(AssetRow::decode)
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok((token, assets))
-        })
-    }
-
-    fn list_tokens(
-        &self,
-        project: u64,
-        collection_id: u64,
-        page: PageRequest,
-    ) -> StoreResult<Paged<TokenMetadata>> {
-        let (limit, offset, after) = limit_offset_after(page);
-        self.read(|conn| {
-            find_collection(conn, project, collection_id)?;
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {} FROM tokens \
-                     WHERE collection_id = ?1 AND deleted_at IS NULL AND id > ?4 \
-                     ORDER BY id LIMIT ?2 OFFSET ?3",
-                    TokenRow::COLUMNS
-                ))
-                .map_err(internal)?;
-            let rows = stmt
-                .query_map(
-                    params![to_sql(collection_id), limit, offset, after],
-                    TokenRow::read,
-                )
-                .map_err(internal)?
-                .map(|row| row.map_err(internal));
-            fill_page(
-                rows,
-                page,
-                |row| {
-                    (
-                        from_sql(row.seq),
-                        row.metadata.len() + row.token_id.len() + 64,
-                    )
-                },
-                |row| row.decode(),
-            )
-        })
-    }
-
-    fn update_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata> {
-        self.write(|conn| {
-            find_collection(conn, project, collection_id)?;
-            let current = find_token(conn, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?;
-            let previous = parse_timestamp(&current.updated_at)?;
-            let token = stored_token(token, token_id, next_timestamp(Some(previous)));
-            conn.prepare_cached(
-                "UPDATE tokens SET metadata = ?1, private = ?2, updated_at = ?3 WHERE id = ?4",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    to_json(&token)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
-                    private.unwrap_or(current.private),
-                    token.updated_at.to_string(),
-                    current.seq
-                ])
-            })
-            .map_err(internal)?;
-            Ok(token)
-        })
-    }
-
-    fn delete_token(&self, project: u64, collection_id: u64, token_id: &str) -> StoreResult<()> {
-        self.write(|conn| {
-            find_collection(conn, project, collection_id)?;
-            let current = find_token(conn, collection_id, token_id)?
-                .ok_or_else(|| token_not_found(collection_id, token_id))?;
-            let now = Timestamp::now().to_string();
-            conn.execute(
-                "UPDATE tokens SET deleted_at = ?1 WHERE id = ?2",
-                params![now, current.seq],
-            )
-            .map_err(internal)?;
-            conn.execute(
-                "UPDATE assets SET deleted_at = ?1 \
-                 WHERE collection_id = ?2 AND token_id = ?3 AND deleted_at IS NULL",
-                params![now, to_sql(collection_id), token_id],
-            )
-            .map_err(internal)?;
-            Ok(())
-        })
-    }
-
-    fn create_asset(&self, project: u64, mut asset: Asset) -> StoreResult<Asset> {
-        self.write(|conn| {
-            check_asset_target(conn, project, &asset)?;
-            asset.updated_at = next_timestamp(None);
-            conn.prepare_cached(
-                "INSERT INTO assets (project_id, collection_id, token_id, data, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    to_sql(project),
-                    to_sql(asset.collection_id),
-                    asset_token_key(&asset.token_id),
-                    to_json(&asset)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
-                    asset.updated_at.to_string()
-                ])
-            })
-            .map_err(internal)?;
-            asset.id = from_sql(conn.last_insert_rowid());
-            Ok(asset)
-        })
-    }
-
-    fn get_asset(&self, project: u64, id: u64) -> StoreResult<Asset> {
-        self.read(|conn| find_asset(conn, project, id))
-    }
-
-    fn update_asset(&self, project: u64, mut asset: Asset) -> StoreResult<Asset> {
-        self.write(|conn| {
-            let current = find_asset(conn, project, asset.id)?;
-            check_asset_target(conn, project, &asset)?;
-            asset.updated_at = next_timestamp(Some(current.updated_at));
-            conn.execute(
-                "UPDATE assets SET collection_id = ?1, token_id = ?2, data = ?3, updated_at = ?4 \
-                 WHERE id = ?5",
-                params![
-                    to_sql(asset.collection_id),
-                    asset_token_key(&asset.token_id),
-                    to_json(&asset)?,
-                    asset.updated_at.to_string(),
-                    to_sql(asset.id)
-                ],
-            )
-            .map_err(internal)?;
-            Ok(asset)
-        })
-    }
-
-    fn delete_asset(&self, project: u64, id: u64) -> StoreResult<()> {
-        self.write(|conn| {
-            find_asset(conn, project, id)?;
-            conn.execute(
-                "UPDATE assets SET deleted_at = ?1 WHERE id = ?2",
-                params![Timestamp::now().to_string(), to_sql(id)],
-            )
-            .map_err(internal)?;
-            Ok(())
-        })
-    }
-
-    fn public_collection(
-        &self,
-        project: u64,
-        collection_id: u64,
-    ) -> StoreResult<Option<CollectionMetadata>> {
-        self.read(|conn| match find_collection(conn, project, collection_id) {
-            Ok(collection) if !collection.private => Ok(collection.metadata),
-            Ok(_) | Err(StoreError::NotFound(_)) => Ok(None),
-            Err(err) => Err(err),
-        })
-    }
-
-    fn public_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<Option<TokenMetadata>> {
-        self.read(|conn| {
-            match find_collection(conn, project, collection_id) {
-                Ok(collection) if !collection.private => {}
-                Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
-                Err(err) => return Err(err),
-            }
-            match find_token(conn, collection_id, token_id)? {
-                Some(row) if !row.private => Ok(Some(row.decode()?)),
-                _ => Ok(None),
-            }
-        })
-    }
-
-    fn next_collection_id(&self) -> StoreResult<u64> {
-        self.read(|conn| {
-            let last: Option<i64> = conn
-                .query_row(
-                    "SELECT seq FROM sqlite_sequence WHERE name = 'collections'",
-                    [],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(internal)?;
-            Ok(from_sql(last.unwrap_or(0)) + 1)
-        })
+    fn write<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> StoreResult<T>) -> StoreResult<T> {
+        self.write_conn(|conn| f(&mut SqlTx { conn }))
     }
 }

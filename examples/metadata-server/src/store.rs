@@ -25,9 +25,7 @@
 //!   within [`MAX_PAGE_SIZE`] items and [`PAGE_BYTE_BUDGET`] bytes (`fill_page`, the one
 //!   rule both stores apply while they read, so an oversized page is never loaded).
 
-use sequence_metadata::{
-    Asset, Collection, CollectionMetadata, ContractCollection, Page, Timestamp, TokenMetadata,
-};
+use sequence_metadata::{Asset, Collection, ContractCollection, Page, Timestamp, TokenMetadata};
 use serde::Serialize;
 
 /// Default page size of list methods: 30.
@@ -193,14 +191,15 @@ impl<T> Paged<T> {
 /// Keeps count while a page is filled: at most `page_size` rows and, past the first row,
 /// at most [`PAGE_BYTE_BUDGET`] bytes of them.
 #[derive(Debug)]
-pub(crate) struct PageFill {
+pub struct PageFill {
     rows: usize,
     limit: usize,
     bytes: usize,
 }
 
 impl PageFill {
-    pub(crate) fn new(page: PageRequest) -> Self {
+    /// An empty page of `page`'s size.
+    pub fn new(page: PageRequest) -> Self {
         PageFill {
             rows: 0,
             limit: page.page_size as usize,
@@ -210,7 +209,7 @@ impl PageFill {
 
     /// Whether a row of `bytes` still goes on the page (and counts it if so). `false`
     /// means the page is full: it ends before this row, with `more: true`.
-    pub(crate) fn admit(&mut self, bytes: usize) -> bool {
+    pub fn admit(&mut self, bytes: usize) -> bool {
         if self.rows == self.limit || (self.rows > 0 && self.bytes + bytes > PAGE_BYTE_BUDGET) {
             return false;
         }
@@ -221,10 +220,10 @@ impl PageFill {
 }
 
 /// Fills one page from `rows` (in id order, already past the offset or cursor), the rule
-/// both stores share: `measure` gives a row's id and size (its stored JSON), `take` turns
+/// every store applies while it reads: `measure` gives a row's id and size (its stored JSON), `take` turns
 /// an admitted row into the item. Reading stops at the first row that does not fit, so a
 /// store reading lazily never holds more than a page's worth.
-pub(crate) fn fill_page<R, T>(
+pub fn fill_page<R, T>(
     rows: impl Iterator<Item = StoreResult<R>>,
     page: PageRequest,
     mut measure: impl FnMut(&R) -> (u64, usize),
@@ -253,160 +252,218 @@ pub(crate) fn fill_page<R, T>(
     })
 }
 
-/// A contract link to update: found by `id` when given (then chain and address may change
-/// too), otherwise by chain and address (then only the collection changes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContractUpdate {
-    /// The link's id, or `None` to find it by chain and address.
-    pub id: Option<u64>,
-    /// The chain id (validated, non-zero).
-    pub chain_id: u64,
-    /// The contract address (validated, lower-cased).
-    pub contract_address: String,
-    /// The collection to link to.
-    pub collection_id: u64,
+/// The tables of a store, for [`WriteTx::next_id`] and [`ReadTx::last_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// Collections (their ids are the wire's `collection.id`).
+    Collections,
+    /// Tokens (the id is the row's creation sequence, never on the wire).
+    Tokens,
+    /// Contract links (`contractCollection.id`).
+    Contracts,
+    /// Assets (`asset.id`).
+    Assets,
 }
 
-/// The storage behind the `Collections` service. See the module docs for the semantics.
+impl Table {
+    /// Every table, in a fixed order (`as usize` indexes it).
+    pub const ALL: [Table; 4] = [
+        Table::Collections,
+        Table::Tokens,
+        Table::Contracts,
+        Table::Assets,
+    ];
+}
+
+/// A stored collection is the wire's [`Collection`]: `id`, `projectId`, `metadata`,
+/// `private`, `revealKey`, `createdAt`, `updatedAt`, `deletedAt` are stored; `tokenCount` and
+/// `baseURIs` are not (the logic fills them in on the way out).
+pub type CollectionRow = Collection;
+
+/// What the rules need of a collection to scope a call to it: its project and whether it is
+/// private (read without its metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionScope {
+    /// The project it belongs to.
+    pub project_id: u64,
+    /// Whether its public routes are closed.
+    pub private: bool,
+}
+
+/// A stored token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    /// The row's id ([`Table::Tokens`]): lists of a collection's tokens are in this order
+    /// and their `after` cursor is this id.
+    pub seq: u64,
+    /// The collection it belongs to.
+    pub collection_id: u64,
+    /// The token as answered: `tokenId` (canonical decimal) and `updatedAt` are its keys
+    /// and timestamp.
+    pub token: TokenMetadata,
+    /// Whether its public route is closed.
+    pub private: bool,
+    /// When it was deleted; deleted rows are invisible to every [`ReadTx`] method.
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// A stored contract link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractRow {
+    /// The project it belongs to.
+    pub project_id: u64,
+    /// The link as answered (`id` is its row id).
+    pub link: ContractCollection,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last written.
+    pub updated_at: Timestamp,
+    /// When it was deleted.
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// A stored asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRow {
+    /// The project it belongs to.
+    pub project_id: u64,
+    /// The asset as answered (`id`, `collectionId`, `tokenId`, `updatedAt` included).
+    pub asset: Asset,
+    /// The SHA-256 (64 lowercase hex digits) of the bytes uploaded for it, if any: the one
+    /// file its public route serves. Set only by an upload, never from the wire (`url` is
+    /// user-settable and is not trusted for this).
+    pub content: Option<String>,
+    /// When it was deleted.
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// The row-level reads of a store, inside a read snapshot or a write transaction. Every
+/// method sees **live rows only** (`deleted_at` unset): a deleted row is absent, and its
+/// unique key is free.
 ///
-/// `project` is always the caller's authenticated project.
-pub trait Store: Send + Sync + 'static {
-    /// Whether calls block on I/O and must run on a blocking thread.
-    const BLOCKING: bool;
-
-    /// Creates a private collection.
-    fn create_collection(
-        &self,
-        project: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection>;
-    /// Reads a collection, with its `tokenCount`.
-    fn get_collection(&self, project: u64, id: u64) -> StoreResult<Collection>;
-    /// Lists the project's collections.
-    fn list_collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<Collection>>;
-    /// Replaces a collection's metadata and reveal key.
-    fn update_collection(
-        &self,
-        project: u64,
-        id: u64,
-        metadata: CollectionMetadata,
-        reveal_key: String,
-    ) -> StoreResult<Collection>;
-    /// Soft-deletes a collection with its tokens, assets and contract links.
-    fn delete_collection(&self, project: u64, id: u64) -> StoreResult<()>;
-    /// Sets a collection's `private` flag (publish: `false`, unpublish: `true`); with
-    /// `recursive`, its tokens' too.
-    fn set_collection_private(
-        &self,
-        project: u64,
-        id: u64,
-        private: bool,
-        recursive: bool,
-    ) -> StoreResult<Collection>;
-
-    /// Links a contract to a collection of the project.
-    fn create_contract_collection(
+/// Lookups do not check projects: the logic ([`crate::collections`]) compares a row's
+/// project with the caller's.
+pub trait ReadTx {
+    /// The collection `id`.
+    fn collection(&self, id: u64) -> StoreResult<Option<CollectionRow>>;
+    /// The project and `private` flag of the collection `id`, without its metadata.
+    fn collection_scope(&self, id: u64) -> StoreResult<Option<CollectionScope>>;
+    /// The project's collections in id order, from `page`'s cursor or offset, filled with
+    /// [`fill_page`] (measuring each row by its stored size).
+    fn collections(&self, project: u64, page: PageRequest) -> StoreResult<Paged<CollectionRow>>;
+    /// The number of tokens of collection `id`.
+    fn token_count(&self, collection_id: u64) -> StoreResult<u64>;
+    /// The token `token_id` of a collection.
+    fn token(&self, collection_id: u64, token_id: &str) -> StoreResult<Option<TokenRow>>;
+    /// A collection's tokens in `seq` order, paged like [`collections`](Self::collections).
+    fn tokens(&self, collection_id: u64, page: PageRequest) -> StoreResult<Paged<TokenRow>>;
+    /// The contract link `id`.
+    fn contract(&self, id: u64) -> StoreResult<Option<ContractRow>>;
+    /// The project's link of `(chain_id, address)` (the unique key of links).
+    fn contract_by_key(
         &self,
         project: u64,
         chain_id: u64,
-        contract_address: String,
-        collection_id: u64,
-    ) -> StoreResult<ContractCollection>;
-    /// Reads the link of a contract.
-    fn get_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
-    ) -> StoreResult<ContractCollection>;
-    /// Lists the project's contract links (of one collection when given), with the
-    /// collections they point to.
-    fn list_contract_collections(
+        address: &str,
+    ) -> StoreResult<Option<ContractRow>>;
+    /// The project's links (of one collection when given) in id order, from `page`'s cursor
+    /// or offset: at most `page.page_size + 1` rows (links are small; the logic fills the
+    /// page, and the extra row tells it whether more follow).
+    fn contracts(
         &self,
         project: u64,
         collection_id: Option<u64>,
         page: PageRequest,
-    ) -> StoreResult<(Paged<ContractCollection>, Vec<Collection>)>;
-    /// Updates a contract link.
-    fn update_contract_collection(
-        &self,
-        project: u64,
-        update: ContractUpdate,
-    ) -> StoreResult<ContractCollection>;
-    /// Soft-deletes a contract link.
-    fn delete_contract_collection(
-        &self,
-        project: u64,
-        chain_id: u64,
-        contract_address: &str,
+    ) -> StoreResult<Vec<ContractRow>>;
+    /// The asset `id`.
+    fn asset(&self, id: u64) -> StoreResult<Option<AssetRow>>;
+    /// The assets of one token of a collection, in id order.
+    fn token_assets(&self, collection_id: u64, token_id: &str) -> StoreResult<Vec<AssetRow>>;
+    /// Whether a live asset has `content` as its [`AssetRow::content`].
+    fn content_in_use(&self, content: &str) -> StoreResult<bool>;
+    /// The largest id [`WriteTx::next_id`] has handed out for `table` (0 when none).
+    fn last_id(&self, table: Table) -> StoreResult<u64>;
+}
+
+/// The row-level writes of a store, inside one transaction: everything a
+/// [`Store::write`] closure does commits together, or (when the closure fails) not at all.
+///
+/// The store persists what it is given; it decides nothing. `insert_*` store a new row
+/// (its id from [`next_id`](Self::next_id)); `update_*` replace the row with the same id,
+/// all fields. Deleting is an update that sets `deleted_at`. A unique key that is taken
+/// anyway (the logic checks first) is [`StoreError::Conflict`].
+pub trait WriteTx: ReadTx {
+    /// A fresh id for a row of `table`: larger than every id handed out before, never
+    /// reused, from 1.
+    fn next_id(&mut self, table: Table) -> StoreResult<u64>;
+    /// Stores a new collection.
+    fn insert_collection(&mut self, row: &CollectionRow) -> StoreResult<()>;
+    /// Replaces the collection `row.id`.
+    fn update_collection(&mut self, row: &CollectionRow) -> StoreResult<()>;
+    /// Stores a new token.
+    fn insert_token(&mut self, row: &TokenRow) -> StoreResult<()>;
+    /// Replaces the token `row.seq`.
+    fn update_token(&mut self, row: &TokenRow) -> StoreResult<()>;
+    /// Runs `change` on each live token of a collection, in `seq` order, and stores those
+    /// for which it returns `true`.
+    fn update_tokens_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut TokenRow) -> bool,
     ) -> StoreResult<()>;
+    /// Stores a new contract link.
+    fn insert_contract(&mut self, row: &ContractRow) -> StoreResult<()>;
+    /// Replaces the contract link `row.link.id`.
+    fn update_contract(&mut self, row: &ContractRow) -> StoreResult<()>;
+    /// Runs `change` on each live link to a collection and stores those for which it
+    /// returns `true`.
+    fn update_contracts_of(
+        &mut self,
+        collection_id: u64,
+        change: &mut dyn FnMut(&mut ContractRow) -> bool,
+    ) -> StoreResult<()>;
+    /// Stores a new asset.
+    fn insert_asset(&mut self, row: &AssetRow) -> StoreResult<()>;
+    /// Replaces the asset `row.asset.id`.
+    fn update_asset(&mut self, row: &AssetRow) -> StoreResult<()>;
+    /// Runs `change` on each live asset of a collection (of one of its tokens, when
+    /// `token_id` is given) and stores those for which it returns `true`.
+    fn update_assets_of(
+        &mut self,
+        collection_id: u64,
+        token_id: Option<&str>,
+        change: &mut dyn FnMut(&mut AssetRow) -> bool,
+    ) -> StoreResult<()>;
+}
 
-    /// Adds a token (its `tokenId` canonical) to a collection; `private` defaults to the
-    /// collection's.
-    fn create_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata>;
-    /// Reads a token and its assets.
-    fn get_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<(TokenMetadata, Vec<Asset>)>;
-    /// Lists a collection's tokens.
-    fn list_tokens(
-        &self,
-        project: u64,
-        collection_id: u64,
-        page: PageRequest,
-    ) -> StoreResult<Paged<TokenMetadata>>;
-    /// Replaces a token's metadata; sets its `private` flag when given.
-    fn update_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-        token: TokenMetadata,
-        private: Option<bool>,
-    ) -> StoreResult<TokenMetadata>;
-    /// Soft-deletes a token and its assets.
-    fn delete_token(&self, project: u64, collection_id: u64, token_id: &str) -> StoreResult<()>;
+/// Where the rows of the `Collections` service are kept. A store only persists: the rules
+/// (project scoping, validation, cascades, uniqueness checks, ids and timestamps) are in
+/// [`crate::collections`], written once over [`ReadTx`] and [`WriteTx`].
+pub trait Store: Send + Sync + 'static {
+    /// Whether calls block on I/O and must run on a blocking thread (the service then runs
+    /// them through [`webrpc_server::spawn_blocking`]).
+    const BLOCKING: bool;
 
-    /// Adds an asset to a collection (and token, when `tokenId` is set) of the project.
-    fn create_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset>;
-    /// Reads an asset.
-    fn get_asset(&self, project: u64, id: u64) -> StoreResult<Asset>;
-    /// Replaces an asset (found by its `id`).
-    fn update_asset(&self, project: u64, asset: Asset) -> StoreResult<Asset>;
-    /// Soft-deletes an asset.
-    fn delete_asset(&self, project: u64, id: u64) -> StoreResult<()>;
+    /// Runs `f` over one consistent snapshot. Reads may run in parallel with each other.
+    fn read<T>(&self, f: impl FnOnce(&dyn ReadTx) -> StoreResult<T>) -> StoreResult<T>;
 
-    /// The metadata of a collection that is public (exists, not deleted, not private).
-    fn public_collection(
-        &self,
-        project: u64,
-        collection_id: u64,
-    ) -> StoreResult<Option<CollectionMetadata>>;
-    /// A token that is public (its collection public, itself not private nor deleted).
-    fn public_token(
-        &self,
-        project: u64,
-        collection_id: u64,
-        token_id: &str,
-    ) -> StoreResult<Option<TokenMetadata>>;
+    /// Runs `f` in one write transaction, committed when `f` returns `Ok` and rolled back
+    /// when it fails. Writes run one at a time (or as if they did). Once the store holds
+    /// its write lock it checks [`caller_gone`] and answers [`StoreError::Cancelled`]
+    /// without running `f` when the caller went away while it waited.
+    fn write<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> StoreResult<T>) -> StoreResult<T>;
+}
 
-    /// The id the next created collection will get (for the startup hint).
-    fn next_collection_id(&self) -> StoreResult<u64>;
+/// Whether the webrpc call this thread works for was cancelled (its caller went away, or
+/// its handler timed out): see [`webrpc_server::CallHandle`]. Every [`Store::write`]
+/// checks it once it holds its write lock, before the transaction's work starts.
+pub fn caller_gone() -> bool {
+    webrpc_server::CallHandle::current().is_some_and(|call| call.is_cancelled())
 }
 
 /// The `updatedAt` of a row written now: the current time, or just after `previous` when
 /// the clock has not moved past it (so each write of a row moves its `updatedAt`).
-pub(crate) fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
+pub fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
     let now = Timestamp::now();
     match previous {
         Some(prev) if now <= prev => {
@@ -416,14 +473,9 @@ pub(crate) fn next_timestamp(previous: Option<Timestamp>) -> Timestamp {
     }
 }
 
-/// An asset's token id as stored: the canonical decimal text.
-pub(crate) fn asset_token_key(token_id: &Option<String>) -> Option<String> {
-    token_id.clone()
-}
-
 /// What the store keeps of a token: everything the client sent except the fields the server
 /// owns (`updatedAt`, `status`, `assets`, `queuedAt`, `lastFetched`), which it sets.
-pub(crate) fn stored_token(
+pub fn stored_token(
     mut token: TokenMetadata,
     token_id: &str,
     updated_at: Timestamp,

@@ -3,7 +3,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `PUT /projects/{p}/collections/{c}/assets/{a}/upload` | `multipart/form-data` with the bytes in field `file`, `Authorization: Bearer <JWT>` of project `p`; stores the bytes ([`crate::assets`]), fills the asset's `url`, `filename`, `filesize`, `mimeType`, `width`/`height` (images), answers the `Asset` as JSON (200) |
-//! | `GET /projects/{p}/collections/{c}/assets/{a}/{sha256}` (and `HEAD`) | the bytes, while collection `c` is published and asset `a` still points at them; `Content-Type` the asset's `mimeType`, `X-Content-Type-Options: nosniff`, `ETag`, ranges |
+//! | `GET /projects/{p}/collections/{c}/assets/{a}/{sha256}` (and `HEAD`) | the bytes, while collection `c` is published and `sha256` is the content hash stored for asset `a` by its last upload (not whatever its user-settable `url` says); `Content-Type` the asset's `mimeType`, `X-Content-Type-Options: nosniff`, `ETag`, ranges |
 //!
 //! Errors are the webrpc envelope: no or a bad token `Unauthorized` (401), another project
 //! `PermissionDenied` (403), an asset that is missing or in another collection `NotFound`,
@@ -25,14 +25,15 @@ use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
 
 use crate::assets::{is_content_name, AssetFiles, UploadError};
 use crate::auth::JwtAuth;
-use crate::service::MetadataService;
+use crate::collections::{self, UploadedContent};
+use crate::service::{store_error, MetadataService};
 use crate::store::Store;
 
 /// What the asset routes need.
 #[derive(Debug)]
 pub(crate) struct Uploads {
     pub(crate) auth: JwtAuth,
-    pub(crate) files: AssetFiles,
+    pub(crate) files: Arc<AssetFiles>,
     pub(crate) max_bytes: u64,
     pub(crate) public_url: String,
 }
@@ -115,7 +116,7 @@ async fn asset_in<S: Store>(
 ) -> Result<Asset, WebrpcError> {
     let found = service
         .run(&Context::new(), move |store| {
-            store.get_asset(project, asset)
+            collections::get_asset(store, project, asset)
         })
         .await?;
     if found.collection_id != collection {
@@ -164,7 +165,7 @@ async fn store_upload<S: Store>(
             caller.project_id
         )));
     }
-    let mut existing = asset_in(service, project, collection, asset).await?;
+    asset_in(service, project, collection, asset).await?;
     let mut multipart = Multipart::from_request(request, &())
         .await
         .map_err(|e| BuiltinError::WebrpcBadRequest.with_cause(e.body_text()))?;
@@ -192,32 +193,48 @@ async fn store_upload<S: Store>(
             .map_err(|e| io_error(std::io::Error::other(e)))?
             .map_err(upload_error)?;
     }
-    let stored = tokio::task::spawn_blocking(move || upload.finish())
-        .await
-        .map_err(|e| io_error(std::io::Error::other(e)))?
-        .map_err(upload_error)?;
-    existing.url = format!(
-        "{}/projects/{project}/collections/{collection}/assets/{asset}/{}",
-        uploads.public_url, stored.sha256
-    );
-    existing.name = filename;
-    existing.filesize = u32::try_from(stored.size).unwrap_or(u32::MAX);
-    existing.mime_type = match stored.image_mime {
-        Some(mime) => mime.to_owned(),
-        None if !declared_type.is_empty() => declared_type,
-        None => "application/octet-stream".to_owned(),
-    };
-    let (width, height) = match stored.dimensions {
-        Some((w, h)) => (u16::try_from(w).ok(), u16::try_from(h).ok()),
-        None => (None, None),
-    };
-    existing.width = width;
-    existing.height = height;
-    service
-        .run(&Context::new(), move |store| {
-            store.update_asset(project, existing)
-        })
-        .await
+    let files = Arc::clone(&uploads.files);
+    let store = Arc::clone(service.store());
+    let public_url = uploads.public_url.clone();
+    // The rename to the content name and the commit of the row naming it run under the
+    // content lock, so a concurrent delete cannot remove the file in between.
+    tokio::task::spawn_blocking(move || {
+        let _guard = files.lock();
+        let stored = upload.finish().map_err(upload_error)?;
+        let (width, height) = match stored.dimensions {
+            Some((w, h)) => (u16::try_from(w).ok(), u16::try_from(h).ok()),
+            None => (None, None),
+        };
+        let uploaded = UploadedContent {
+            url: format!(
+                "{public_url}/projects/{project}/collections/{collection}/assets/{asset}/{}",
+                stored.sha256
+            ),
+            content: stored.sha256.clone(),
+            filename,
+            filesize: u32::try_from(stored.size).unwrap_or(u32::MAX),
+            mime_type: match stored.image_mime {
+                Some(mime) => mime.to_owned(),
+                None if !declared_type.is_empty() => declared_type,
+                None => "application/octet-stream".to_owned(),
+            },
+            width,
+            height,
+        };
+        let recorded = collections::upload_asset(&*store, project, collection, asset, uploaded);
+        // Whatever the outcome, the files no live asset uses go: the bytes just written when
+        // the row could not be updated, the asset's previous bytes when it was.
+        let unused = match &recorded {
+            Ok((_, released)) => released.0.clone(),
+            Err(_) => vec![stored.sha256],
+        };
+        if let Err(err) = files.remove_unused_locked(&*store, &unused) {
+            tracing::warn!(error = %err, "could not check asset files after an upload");
+        }
+        recorded.map(|(asset, _)| asset).map_err(store_error)
+    })
+    .await
+    .map_err(|e| io_error(std::io::Error::other(e)))?
 }
 
 fn io_error(err: std::io::Error) -> WebrpcError {
@@ -241,22 +258,15 @@ pub(crate) async fn serve<S: Store>(
     request: Request,
     (project, collection, asset, sha256): (u64, u64, u64, String),
 ) -> Response {
-    let published = service
+    let lookup = sha256.clone();
+    let found = service
         .run(&Context::new(), move |store| {
-            store.public_collection(project, collection)
+            collections::public_asset(store, project, collection, asset, &lookup)
         })
         .await;
-    let found = match published {
-        Ok(Some(_)) => asset_in(&service, project, collection, asset).await,
-        Ok(None) => Err(not_found()),
-        Err(err) => Err(err),
-    };
     let asset = match found {
-        Ok(asset) if asset.url.ends_with(&format!("/{sha256}")) => asset,
-        Ok(_) => return envelope(&not_found().with_status(404)),
-        Err(err) if err.code() == MetadataError::NotFound.err().code() => {
-            return envelope(&not_found().with_status(404))
-        }
+        Ok(Some(asset)) => asset,
+        Ok(None) => return envelope(&not_found().with_status(404)),
         Err(err) => return envelope(&err),
     };
     let Some(path) = uploads.files.path(&sha256) else {

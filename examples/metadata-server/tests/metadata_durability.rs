@@ -205,7 +205,7 @@ fn the_database_is_in_wal_mode_with_a_versioned_schema() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     // A database from a newer server is refused rather than misread.
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
