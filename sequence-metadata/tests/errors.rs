@@ -14,7 +14,7 @@ use sequence_metadata::*;
 use serde_json::json;
 use webrpc_core::ErrorKind;
 
-use common::{clock, recorded_client, Memory, Recording};
+use common::{recorded_client, Canned, Recording};
 
 /// The spec's table, pinned: code, name, message, HTTP status.
 const TABLE: [(i32, &str, &str, u16); 19] = [
@@ -127,8 +127,22 @@ async fn every_schema_error_reaches_the_client_typed() {
 }
 
 #[tokio::test]
-async fn store_errors_come_back_with_their_cause() {
-    let (api, wire) = recorded_client(Arc::new(Memory::new(clock())));
+async fn handler_errors_come_back_typed_with_their_cause() {
+    let canned = Canned::new();
+    let (api, wire) = recorded_client(Arc::clone(&canned));
+    canned.fail(
+        "PublishCollection",
+        MetadataError::NotFound.with_cause("collection 999999"),
+    );
+    canned.fail(
+        "CreateCollection",
+        MetadataError::RequiredArgument.with_cause("collection.metadata is required"),
+    );
+    canned.fail(
+        "GetToken",
+        MetadataError::InvalidArgument
+            .with_cause(r#"invalid bigint "x1": expected decimal digits"#),
+    );
     let err = api
         .publish_collection(
             Context::new(),

@@ -14,7 +14,6 @@ mod common;
 
 use std::convert::Infallible;
 use std::fmt::Debug;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -28,7 +27,7 @@ use time::{OffsetDateTime, UtcOffset};
 use tower::ServiceExt;
 use webrpc_core::{codec, ErrorKind, Method};
 
-use common::{clock, Memory};
+use common::Canned;
 
 /// Decodes `body` as `R`; a success must encode, decode to an equal value and encode to the
 /// same text again.
@@ -369,7 +368,7 @@ proptest! {
         ],
         body in prop_oneof![json_object(), prop::collection::vec(any::<u8>(), 0..64)],
     ) {
-        let router = mount_collections(Arc::new(Memory::new(clock())), webrpc_server::Router::new());
+        let router = mount_collections(Canned::new(), webrpc_server::Router::new());
         let path = format!("/rpc/Collections/{name}");
         let mut builder = Request::builder().method(method).uri(path.as_str());
         if let Some(ct) = content_type {

@@ -1,5 +1,6 @@
-//! Every Collections method called in process through `CollectionsClient`, with the JSON each
-//! side saw on the wire checked, plus argument decoding (missing required, `null` optional).
+//! Every Collections method called in process through `CollectionsClient` against canned
+//! handlers: the JSON each side saw on the wire, the request the handler decoded and the
+//! answer the client decoded; plus argument decoding (missing required, `null` optional).
 
 mod common;
 
@@ -12,7 +13,7 @@ use sequence_metadata::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use common::{clock, recorded_client, Exchange, Memory, DEFAULT_PROJECT};
+use common::{clock, recorded_client, Canned, Exchange, Recording, DEFAULT_PROJECT};
 
 const ZERO: &str = "0001-01-01T00:00:00Z";
 
@@ -34,29 +35,81 @@ fn metadata(name: &str) -> CollectionMetadata {
     }
 }
 
-#[tokio::test]
-async fn every_method_round_trips_with_the_expected_json() {
-    let now = clock().to_string();
-    let (api, wire) = recorded_client(Arc::new(Memory::new(clock())));
-    let ctx = Context::new;
+type Api = CollectionsClient<webrpc_client::Client<Recording<webrpc_server::Router>>>;
 
-    // CreateCollection: projectId absent, the collection as a client builds it.
+/// A client, the canned service behind it and the wire recording between them.
+fn setup() -> (Arc<Canned>, Api, Recording<webrpc_server::Router>) {
+    let canned = Canned::new();
+    let (api, wire) = recorded_client(Arc::clone(&canned));
+    (canned, api, wire)
+}
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+fn collection_json(id: u64, name: &str, private: bool) -> Value {
+    json!({
+        "id": id, "projectId": 30957,
+        "metadata": {"name": name, "description": "A collection", "properties": {"maxNfts": 1000}},
+        "private": private, "tokenCount": 0, "createdAt": NOW, "updatedAt": NOW,
+    })
+}
+
+const NOW: &str = "2024-10-23T07:10:45.118089Z";
+const ADDRESS: &str = "0xabcdef0000000000000000000000000000000001";
+
+fn token_json(status: &str, updated: &str) -> Value {
+    json!({
+        "tokenId": "1", "source": "", "name": "Token One", "description": "",
+        "image": "https://example.com/1.png", "properties": {}, "attributes": [],
+        "updatedAt": updated, "status": status, "queuedAt": null,
+    })
+}
+
+fn token_one() -> TokenMetadata {
+    TokenMetadata {
+        token_id: "1".into(),
+        name: "Token One".into(),
+        image: "https://example.com/1.png".into(),
+        ..TokenMetadata::default()
+    }
+}
+
+fn asset_json() -> Value {
+    json!({
+        "id": 7, "collectionId": 1, "tokenId": "1",
+        "url": "https://metadata.sequence.app/projects/30957/collections/1/assets/7",
+        "metadataField": "image", "filename": "1.png", "filesize": 1024,
+        "mimeType": "image/png", "width": 512, "height": 512, "updatedAt": NOW,
+    })
+}
+
+#[tokio::test]
+async fn create_collection_leaves_out_an_absent_project_and_decodes_the_collection() {
+    let (canned, api, wire) = setup();
+    let answer = json!({"collection": collection_json(1, "Sandbox", true)});
+    canned.answer("CreateCollection", answer.clone());
+    let request = CreateCollectionRequest {
+        project_id: None,
+        collection: Collection {
+            metadata: Some(metadata("Sandbox")),
+            ..Collection::default()
+        },
+    };
     let created = api
-        .create_collection(
-            ctx(),
-            CreateCollectionRequest {
-                project_id: None,
-                collection: Collection {
-                    metadata: Some(metadata("Sandbox")),
-                    ..Collection::default()
-                },
-            },
-        )
+        .create_collection(ctx(), request.clone())
         .await
         .unwrap()
         .collection;
     assert_eq!((created.id, created.project_id), (1, DEFAULT_PROJECT));
     assert!(created.private);
+    assert_eq!(created.token_count, Some(0));
+    assert_eq!(created.created_at, clock());
+    assert_eq!(
+        canned.received::<CreateCollectionRequest>("CreateCollection"),
+        request
+    );
     assert_exchange(
         &wire.take_one(),
         "CreateCollection",
@@ -64,113 +117,104 @@ async fn every_method_round_trips_with_the_expected_json() {
             "metadata": {"name": "Sandbox", "description": "A collection", "properties": {"maxNfts": 1000}},
             "private": false, "createdAt": ZERO, "updatedAt": ZERO,
         }}),
-        json!({"collection": {
-            "id": 1, "projectId": 30957,
-            "metadata": {"name": "Sandbox", "description": "A collection", "properties": {"maxNfts": 1000}},
-            "private": true, "createdAt": now, "updatedAt": now,
-        }}),
+        answer,
     );
+}
 
-    // GetCollection: projectId present.
-    let got = api
-        .get_collection(
-            ctx(),
-            GetCollectionRequest {
-                project_id: Some(DEFAULT_PROJECT),
-                collection_id: 1,
-            },
-        )
-        .await
-        .unwrap()
-        .collection;
-    assert_eq!(got.token_count, Some(0));
+#[tokio::test]
+async fn get_collection_sends_a_given_project() {
+    let (canned, api, wire) = setup();
+    let answer = json!({"collection": collection_json(1, "Sandbox", true)});
+    canned.answer("GetCollection", answer.clone());
+    let request = GetCollectionRequest {
+        project_id: Some(DEFAULT_PROJECT),
+        collection_id: 1,
+    };
+    let got = api.get_collection(ctx(), request.clone()).await.unwrap();
+    assert_eq!(got.collection.metadata.unwrap().name, "Sandbox");
+    assert_eq!(
+        canned.received::<GetCollectionRequest>("GetCollection"),
+        request
+    );
     assert_exchange(
         &wire.take_one(),
         "GetCollection",
         json!({"projectId": 30957, "collectionId": 1}),
-        json!({"collection": {
-            "id": 1, "projectId": 30957,
-            "metadata": {"name": "Sandbox", "description": "A collection", "properties": {"maxNfts": 1000}},
-            "private": true, "tokenCount": 0, "createdAt": now, "updatedAt": now,
-        }}),
+        answer,
     );
+}
 
-    // ListCollections: no arguments at all, then with a page.
+#[tokio::test]
+async fn list_collections_sends_no_arguments_as_an_empty_object_and_a_page_when_given() {
+    let (canned, api, wire) = setup();
+    let first = json!({"page": {"pageSize": 30, "more": false},
+        "collections": [collection_json(1, "Sandbox", true)]});
+    canned.answer("ListCollections", first.clone());
     let listed = api
         .list_collections(ctx(), ListCollectionsRequest::default())
         .await
         .unwrap();
     assert_eq!(listed.collections.len(), 1);
     assert_eq!(listed.page.more, Some(false));
-    let exchange = wire.take_one();
-    assert_eq!(exchange.request, json!({}));
     assert_eq!(
-        exchange.response["page"],
-        json!({"pageSize": 30, "more": false})
+        canned.received::<ListCollectionsRequest>("ListCollections"),
+        ListCollectionsRequest::default()
     );
-    assert_eq!(exchange.response["collections"][0]["id"], json!(1));
+    assert_exchange(&wire.take_one(), "ListCollections", json!({}), first);
 
-    api.create_collection(
-        ctx(),
-        CreateCollectionRequest {
-            project_id: Some(DEFAULT_PROJECT),
-            collection: Collection {
-                metadata: Some(metadata("Second")),
-                ..Collection::default()
-            },
-        },
-    )
-    .await
-    .unwrap();
-    wire.take();
-    let page = Page {
-        page: Some(1),
-        page_size: Some(1),
-        ..Page::default()
+    let second = json!({"page": {"page": 1, "after": 1, "pageSize": 1, "more": true},
+        "collections": [collection_json(1, "Sandbox", true)]});
+    canned.answer("ListCollections", second.clone());
+    let request = ListCollectionsRequest {
+        project_id: None,
+        page: Some(Page {
+            page: Some(1),
+            page_size: Some(1),
+            ..Page::default()
+        }),
     };
-    let listed = api
-        .list_collections(
-            ctx(),
-            ListCollectionsRequest {
-                project_id: None,
-                page: Some(page),
-            },
-        )
-        .await
-        .unwrap();
+    let listed = api.list_collections(ctx(), request.clone()).await.unwrap();
     assert_eq!(listed.page.more, Some(true));
-    assert_eq!(listed.collections.len(), 1);
-    let exchange = wire.take_one();
+    assert_eq!(listed.page.after, Some(json!(1)));
     assert_eq!(
-        exchange.request,
-        json!({"page": {"page": 1, "pageSize": 1}})
+        canned.received::<ListCollectionsRequest>("ListCollections"),
+        request
     );
-    assert_eq!(
-        exchange.response["page"],
-        json!({"page": 1, "pageSize": 1, "more": true})
+    assert_exchange(
+        &wire.take_one(),
+        "ListCollections",
+        json!({"page": {"page": 1, "pageSize": 1}}),
+        second,
     );
+}
 
-    // UpdateCollection.
-    let updated = api
-        .update_collection(
-            ctx(),
-            UpdateCollectionRequest {
-                project_id: None,
-                collection: Collection {
-                    id: 1,
-                    metadata: Some(CollectionMetadata {
-                        external_link: "https://example.com".into(),
-                        ..metadata("Sandbox Modified")
-                    }),
-                    reveal_key: "k".into(),
-                    ..Collection::default()
-                },
-            },
-        )
-        .await
-        .unwrap()
-        .collection;
-    assert_eq!(updated.metadata.unwrap().name, "Sandbox Modified");
+#[tokio::test]
+async fn update_collection_sends_snake_case_metadata_keys_and_the_reveal_key() {
+    let (canned, api, wire) = setup();
+    let mut answer = json!({"collection": collection_json(1, "Sandbox Modified", true)});
+    answer["collection"]["metadata"]["external_link"] = json!("https://example.com");
+    canned.answer("UpdateCollection", answer.clone());
+    let request = UpdateCollectionRequest {
+        project_id: None,
+        collection: Collection {
+            id: 1,
+            metadata: Some(CollectionMetadata {
+                external_link: "https://example.com".into(),
+                ..metadata("Sandbox Modified")
+            }),
+            reveal_key: "k".into(),
+            ..Collection::default()
+        },
+    };
+    let updated = api.update_collection(ctx(), request.clone()).await.unwrap();
+    assert_eq!(
+        updated.collection.metadata.unwrap().external_link,
+        "https://example.com"
+    );
+    assert_eq!(
+        canned.received::<UpdateCollectionRequest>("UpdateCollection"),
+        request
+    );
     let exchange = wire.take_one();
     assert_eq!(
         exchange.request["collection"]["metadata"]["external_link"],
@@ -178,42 +222,52 @@ async fn every_method_round_trips_with_the_expected_json() {
     );
     assert_eq!(exchange.request["collection"]["revealKey"], "k");
     assert_eq!(exchange.request["collection"]["id"], 1);
-    assert_eq!(
-        exchange.response["collection"]["metadata"]["external_link"],
-        "https://example.com"
+    assert_exchange(
+        &exchange,
+        "UpdateCollection",
+        exchange.request.clone(),
+        answer,
     );
+}
 
-    // PublishCollection, recursive.
-    let published = api
-        .publish_collection(
-            ctx(),
-            PublishCollectionRequest {
-                project_id: Some(DEFAULT_PROJECT),
-                collection_id: 1,
-                recursive: Some(true),
-            },
-        )
+#[tokio::test]
+async fn publish_and_unpublish_carry_recursive_and_base_uris_only_when_set() {
+    let (canned, api, wire) = setup();
+    let mut published = json!({"collection": collection_json(1, "Sandbox", false)});
+    published["collection"]["baseURIs"] = json!({
+        "contractMetadataURI": "https://metadata.sequence.app/projects/30957/collections/1.json",
+        "tokenMetadataURI": "https://metadata.sequence.app/projects/30957/collections/1/tokens/",
+    });
+    canned.answer("PublishCollection", published.clone());
+    let request = PublishCollectionRequest {
+        project_id: Some(DEFAULT_PROJECT),
+        collection_id: 1,
+        recursive: Some(true),
+    };
+    let got = api
+        .publish_collection(ctx(), request.clone())
         .await
         .unwrap()
         .collection;
-    assert!(!published.private);
-    let exchange = wire.take_one();
-    assert_eq!(exchange.path, "/rpc/Collections/PublishCollection");
+    assert!(!got.private);
     assert_eq!(
-        exchange.request,
-        json!({"projectId": 30957, "collectionId": 1, "recursive": true})
+        got.base_uris.unwrap().token_metadata_uri,
+        "https://metadata.sequence.app/projects/30957/collections/1/tokens/"
     );
-    assert_eq!(exchange.response["collection"]["private"], json!(false));
     assert_eq!(
-        exchange.response["collection"]["baseURIs"],
-        json!({
-            "contractMetadataURI": "https://metadata.sequence.app/projects/30957/collections/1.json",
-            "tokenMetadataURI": "https://metadata.sequence.app/projects/30957/collections/1/tokens/",
-        })
+        canned.received::<PublishCollectionRequest>("PublishCollection"),
+        request
+    );
+    assert_exchange(
+        &wire.take_one(),
+        "PublishCollection",
+        json!({"projectId": 30957, "collectionId": 1, "recursive": true}),
+        published,
     );
 
-    // UnpublishCollection: no projectId.
-    let unpublished = api
+    let unpublished = json!({"collection": collection_json(1, "Sandbox", true)});
+    canned.answer("UnpublishCollection", unpublished.clone());
+    let got = api
         .unpublish_collection(
             ctx(),
             UnpublishCollectionRequest {
@@ -224,49 +278,63 @@ async fn every_method_round_trips_with_the_expected_json() {
         .await
         .unwrap()
         .collection;
-    assert!(unpublished.private && unpublished.base_uris.is_none());
+    assert!(got.private && got.base_uris.is_none());
     let exchange = wire.take_one();
-    assert_eq!(exchange.request, json!({"collectionId": 1}));
-    assert_eq!(exchange.response["collection"]["private"], json!(true));
     assert!(exchange.response["collection"].get("baseURIs").is_none());
+    assert_exchange(
+        &exchange,
+        "UnpublishCollection",
+        json!({"collectionId": 1}),
+        unpublished,
+    );
+}
 
-    // CreateContractCollection: projectId is required, so always sent.
-    let link = api
-        .create_contract_collection(
-            ctx(),
-            CreateContractCollectionRequest {
-                project_id: DEFAULT_PROJECT,
-                contract_collection: ContractCollection {
-                    chain_id: 137,
-                    contract_address: "0xABCDEF0000000000000000000000000000000001".into(),
-                    collection_id: 1,
-                    ..ContractCollection::default()
-                },
-            },
-        )
+#[tokio::test]
+async fn contract_collection_calls_always_send_the_project() {
+    let (canned, api, wire) = setup();
+    let link = json!({"id": 3, "chainId": 137, "contractAddress": ADDRESS, "collectionId": 1});
+    canned.answer(
+        "CreateContractCollection",
+        json!({"contractCollection": link}),
+    );
+    let request = CreateContractCollectionRequest {
+        project_id: DEFAULT_PROJECT,
+        contract_collection: ContractCollection {
+            chain_id: 137,
+            contract_address: "0xABCDEF0000000000000000000000000000000001".into(),
+            collection_id: 1,
+            ..ContractCollection::default()
+        },
+    };
+    let created = api
+        .create_contract_collection(ctx(), request.clone())
         .await
         .unwrap()
         .contract_collection;
-    let address = "0xabcdef0000000000000000000000000000000001";
-    assert_eq!(link.contract_address, address);
+    assert_eq!(
+        (created.id, created.contract_address.as_str()),
+        (3, ADDRESS)
+    );
+    assert_eq!(
+        canned.received::<CreateContractCollectionRequest>("CreateContractCollection"),
+        request
+    );
     assert_exchange(
         &wire.take_one(),
         "CreateContractCollection",
         json!({"projectId": 30957, "contractCollection": {
             "chainId": 137, "contractAddress": "0xABCDEF0000000000000000000000000000000001", "collectionId": 1,
         }}),
-        json!({"contractCollection": {
-            "id": link.id, "chainId": 137, "contractAddress": address, "collectionId": 1,
-        }}),
+        json!({"contractCollection": link}),
     );
 
-    // GetContractCollection.
+    canned.answer("GetContractCollection", json!({"contractCollection": link}));
     api.get_contract_collection(
         ctx(),
         GetContractCollectionRequest {
             project_id: DEFAULT_PROJECT,
             chain_id: 137,
-            contract_address: address.into(),
+            contract_address: ADDRESS.into(),
         },
     )
     .await
@@ -274,33 +342,12 @@ async fn every_method_round_trips_with_the_expected_json() {
     assert_exchange(
         &wire.take_one(),
         "GetContractCollection",
-        json!({"projectId": 30957, "chainId": 137, "contractAddress": address}),
-        json!({"contractCollection": {
-            "id": link.id, "chainId": 137, "contractAddress": address, "collectionId": 1,
-        }}),
+        json!({"projectId": 30957, "chainId": 137, "contractAddress": ADDRESS}),
+        json!({"contractCollection": link}),
     );
 
-    // ListContractCollections: collectionId and page absent.
-    let links = api
-        .list_contract_collections(
-            ctx(),
-            ListContractCollectionsRequest {
-                project_id: DEFAULT_PROJECT,
-                collection_id: None,
-                page: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(links.contract_collections, vec![link.clone()]);
-    assert_eq!(links.collections.len(), 1);
-    let exchange = wire.take_one();
-    assert_eq!(exchange.request, json!({"projectId": 30957}));
-    let keys: Vec<&String> = exchange.response.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["collections", "contractCollections", "page"]); // sorted by Value
-    assert_eq!(exchange.response["collections"][0]["id"], json!(1));
-
-    // UpdateContractCollection.
+    let updated = json!({"id": 3, "chainId": 137, "contractAddress": ADDRESS, "collectionId": 2});
+    canned.answer("UpdateContractCollection", json!({"ok": true}));
     let ok = api
         .update_contract_collection(
             ctx(),
@@ -308,7 +355,7 @@ async fn every_method_round_trips_with_the_expected_json() {
                 project_id: DEFAULT_PROJECT,
                 contract_collection: ContractCollection {
                     collection_id: 2,
-                    ..link.clone()
+                    ..created.clone()
                 },
             },
         )
@@ -318,91 +365,96 @@ async fn every_method_round_trips_with_the_expected_json() {
     assert_exchange(
         &wire.take_one(),
         "UpdateContractCollection",
-        json!({"projectId": 30957, "contractCollection": {
-            "id": link.id, "chainId": 137, "contractAddress": address, "collectionId": 2,
-        }}),
+        json!({"projectId": 30957, "contractCollection": updated}),
         json!({"ok": true}),
     );
 
-    // CreateToken: private absent; the answer writes properties/attributes/queuedAt anyway.
-    let token = TokenMetadata {
-        token_id: "1".into(),
-        name: "Token One".into(),
-        image: "https://example.com/1.png".into(),
-        ..TokenMetadata::default()
-    };
-    let created_token = api
-        .create_token(
+    canned.answer("DeleteContractCollection", json!({"ok": true}));
+    let deleted = api
+        .delete_contract_collection(
             ctx(),
-            CreateTokenRequest {
-                project_id: None,
-                collection_id: 1,
-                token: token.clone(),
-                private: None,
+            DeleteContractCollectionRequest {
+                project_id: DEFAULT_PROJECT,
+                chain_id: 137,
+                contract_address: ADDRESS.into(),
             },
         )
         .await
         .unwrap();
-    assert_eq!(created_token.token.status, ResourceStatus::Available);
-    assert!(created_token.assets.is_empty());
-    let token_json = |status: &str, updated: &str| {
-        json!({
-            "tokenId": "1", "source": "", "name": "Token One", "description": "",
-            "image": "https://example.com/1.png", "properties": {}, "attributes": [],
-            "updatedAt": updated, "status": status, "queuedAt": null,
-        })
+    assert!(deleted.ok);
+    assert_exchange(
+        &wire.take_one(),
+        "DeleteContractCollection",
+        json!({"projectId": 30957, "chainId": 137, "contractAddress": ADDRESS}),
+        json!({"ok": true}),
+    );
+}
+
+#[tokio::test]
+async fn list_contract_collections_leaves_out_absent_filters_and_decodes_all_three_lists() {
+    let (canned, api, wire) = setup();
+    let link = json!({"id": 3, "chainId": 137, "contractAddress": ADDRESS, "collectionId": 1});
+    let answer = json!({
+        "collections": [collection_json(1, "Sandbox", true)],
+        "contractCollections": [link],
+        "page": {"pageSize": 30, "more": false},
+    });
+    canned.answer("ListContractCollections", answer.clone());
+    let request = ListContractCollectionsRequest {
+        project_id: DEFAULT_PROJECT,
+        collection_id: None,
+        page: None,
     };
+    let links = api
+        .list_contract_collections(ctx(), request.clone())
+        .await
+        .unwrap();
+    assert_eq!(links.contract_collections.len(), 1);
+    assert_eq!(links.collections.len(), 1);
+    assert_eq!(
+        canned.received::<ListContractCollectionsRequest>("ListContractCollections"),
+        request
+    );
+    assert_exchange(
+        &wire.take_one(),
+        "ListContractCollections",
+        json!({"projectId": 30957}),
+        answer,
+    );
+}
+
+#[tokio::test]
+async fn create_token_writes_server_owned_fields_and_decodes_an_empty_asset_list() {
+    let (canned, api, wire) = setup();
+    let answer = json!({"token": token_json("AVAILABLE", NOW), "assets": []});
+    canned.answer("CreateToken", answer.clone());
+    let request = CreateTokenRequest {
+        project_id: None,
+        collection_id: 1,
+        token: token_one(),
+        private: None,
+    };
+    let created = api.create_token(ctx(), request.clone()).await.unwrap();
+    assert_eq!(created.token.status, ResourceStatus::Available);
+    assert!(created.assets.is_empty());
+    assert_eq!(
+        canned.received::<CreateTokenRequest>("CreateToken"),
+        request
+    );
     assert_exchange(
         &wire.take_one(),
         "CreateToken",
         json!({"collectionId": 1, "token": token_json("NOT_AVAILABLE", ZERO)}),
-        json!({"token": token_json("AVAILABLE", &now), "assets": []}),
+        answer,
     );
+}
 
-    // CreateAsset for that token.
-    let asset = api
-        .create_asset(
-            ctx(),
-            CreateAssetRequest {
-                project_id: None,
-                asset: Asset {
-                    collection_id: 1,
-                    token_id: Some("1".into()),
-                    metadata_field: "image".into(),
-                    name: "1.png".into(),
-                    filesize: 1024,
-                    mime_type: "image/png".into(),
-                    width: Some(512),
-                    height: Some(512),
-                    ..Asset::default()
-                },
-            },
-        )
-        .await
-        .unwrap()
-        .asset;
-    let asset_url = format!(
-        "https://metadata.sequence.app/projects/30957/collections/1/assets/{}",
-        asset.id
-    );
-    let asset_json = json!({
-        "id": asset.id, "collectionId": 1, "tokenId": "1", "url": asset_url,
-        "metadataField": "image", "filename": "1.png", "filesize": 1024,
-        "mimeType": "image/png", "width": 512, "height": 512, "updatedAt": now,
-    });
-    assert_exchange(
-        &wire.take_one(),
-        "CreateAsset",
-        json!({"asset": {
-            "id": 0, "collectionId": 1, "tokenId": "1", "url": "",
-            "metadataField": "image", "filename": "1.png", "filesize": 1024,
-            "mimeType": "image/png", "width": 512, "height": 512, "updatedAt": ZERO,
-        }}),
-        json!({"asset": asset_json}),
-    );
-
-    // GetToken: the asset is listed with the token.
-    let got_token = api
+#[tokio::test]
+async fn get_and_list_tokens_decode_tokens_with_their_assets() {
+    let (canned, api, wire) = setup();
+    let answer = json!({"token": token_json("AVAILABLE", NOW), "assets": [asset_json()]});
+    canned.answer("GetToken", answer.clone());
+    let got = api
         .get_token(
             ctx(),
             GetTokenRequest {
@@ -413,15 +465,18 @@ async fn every_method_round_trips_with_the_expected_json() {
         )
         .await
         .unwrap();
-    assert_eq!(got_token.assets, vec![asset.clone()]);
+    assert_eq!(got.assets.len(), 1);
+    assert_eq!(got.assets[0].token_id.as_deref(), Some("1"));
     assert_exchange(
         &wire.take_one(),
         "GetToken",
         json!({"collectionId": 1, "tokenId": "1"}),
-        json!({"token": token_json("AVAILABLE", &now), "assets": [asset_json.clone()]}),
+        answer,
     );
 
-    // ListTokens.
+    let answer =
+        json!({"page": {"pageSize": 30, "more": false}, "tokens": [token_json("AVAILABLE", NOW)]});
+    canned.answer("ListTokens", answer.clone());
     let tokens = api
         .list_tokens(
             ctx(),
@@ -438,74 +493,121 @@ async fn every_method_round_trips_with_the_expected_json() {
         &wire.take_one(),
         "ListTokens",
         json!({"projectId": 30957, "collectionId": 1, "page": {}}),
-        json!({"page": {"pageSize": 30, "more": false}, "tokens": [token_json("AVAILABLE", &now)]}),
+        answer,
     );
+}
 
-    // UpdateToken with private set, and snake_case token keys.
-    let new_token = TokenMetadata {
-        external_url: "https://example.com/t/1".into(),
-        animation_url: "https://example.com/1.mp4".into(),
-        status: ResourceStatus::Refreshing,
-        ..token.clone()
+#[tokio::test]
+async fn update_token_sends_private_and_snake_case_token_keys() {
+    let (canned, api, wire) = setup();
+    let mut token = token_json("REFRESHING", NOW);
+    token["external_url"] = json!("https://example.com/t/1");
+    token["animation_url"] = json!("https://example.com/1.mp4");
+    canned.answer("UpdateToken", json!({"token": token}));
+    let request = UpdateTokenRequest {
+        project_id: None,
+        collection_id: 1,
+        token_id: "1".into(),
+        token: TokenMetadata {
+            external_url: "https://example.com/t/1".into(),
+            animation_url: "https://example.com/1.mp4".into(),
+            status: ResourceStatus::Refreshing,
+            ..token_one()
+        },
+        private: Some(false),
     };
-    let updated_token = api
-        .update_token(
-            ctx(),
-            UpdateTokenRequest {
-                project_id: None,
-                collection_id: 1,
-                token_id: "1".into(),
-                token: new_token,
-                private: Some(false),
-            },
-        )
+    let updated = api
+        .update_token(ctx(), request.clone())
         .await
         .unwrap()
         .token;
-    assert_eq!(updated_token.status, ResourceStatus::Refreshing);
+    assert_eq!(updated.status, ResourceStatus::Refreshing);
+    assert_eq!(updated.animation_url, "https://example.com/1.mp4");
+    assert_eq!(
+        canned.received::<UpdateTokenRequest>("UpdateToken"),
+        request
+    );
     let exchange = wire.take_one();
-    assert_eq!(exchange.path, "/rpc/Collections/UpdateToken");
     assert_eq!(exchange.request["private"], json!(false));
     assert_eq!(exchange.request["tokenId"], json!("1"));
     assert_eq!(
         exchange.request["token"]["external_url"],
         "https://example.com/t/1"
     );
-    assert_eq!(
-        exchange.response["token"]["animation_url"],
-        "https://example.com/1.mp4"
+    assert_exchange(
+        &exchange,
+        "UpdateToken",
+        exchange.request.clone(),
+        json!({"token": token}),
     );
-    assert_eq!(exchange.response["token"]["status"], "REFRESHING");
+}
+
+#[tokio::test]
+async fn asset_calls_write_an_unset_token_id_as_null_and_leave_out_unset_sizes() {
+    let (canned, api, wire) = setup();
+    canned.answer("CreateAsset", json!({"asset": asset_json()}));
+    let request = CreateAssetRequest {
+        project_id: None,
+        asset: Asset {
+            collection_id: 1,
+            token_id: Some("1".into()),
+            metadata_field: "image".into(),
+            name: "1.png".into(),
+            filesize: 1024,
+            mime_type: "image/png".into(),
+            width: Some(512),
+            height: Some(512),
+            ..Asset::default()
+        },
+    };
+    let asset = api
+        .create_asset(ctx(), request.clone())
+        .await
+        .unwrap()
+        .asset;
+    assert_eq!((asset.id, asset.width), (7, Some(512)));
     assert_eq!(
-        exchange
-            .response
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect::<Vec<_>>(),
-        ["token"]
+        canned.received::<CreateAssetRequest>("CreateAsset"),
+        request
+    );
+    assert_exchange(
+        &wire.take_one(),
+        "CreateAsset",
+        json!({"asset": {
+            "id": 0, "collectionId": 1, "tokenId": "1", "url": "",
+            "metadataField": "image", "filename": "1.png", "filesize": 1024,
+            "mimeType": "image/png", "width": 512, "height": 512, "updatedAt": ZERO,
+        }}),
+        json!({"asset": asset_json()}),
     );
 
-    // GetAsset, UpdateAsset.
-    let got_asset = api
+    canned.answer("GetAsset", json!({"asset": asset_json()}));
+    let got = api
         .get_asset(
             ctx(),
             GetAssetRequest {
                 project_id: None,
-                asset_id: asset.id,
+                asset_id: 7,
             },
         )
         .await
         .unwrap()
         .asset;
-    assert_eq!(got_asset, asset);
+    assert_eq!(got, asset);
     assert_exchange(
         &wire.take_one(),
         "GetAsset",
-        json!({"assetId": asset.id}),
-        json!({"asset": asset_json}),
+        json!({"assetId": 7}),
+        json!({"asset": asset_json()}),
     );
-    let updated_asset = api
+
+    let mut renamed = asset_json();
+    renamed["tokenId"] = Value::Null;
+    renamed["filename"] = json!("renamed.png");
+    renamed.as_object_mut().unwrap().remove("width");
+    renamed.as_object_mut().unwrap().remove("height");
+    canned.answer("UpdateAsset", json!({"asset": renamed}));
+    let updated = api
         .update_asset(
             ctx(),
             UpdateAssetRequest {
@@ -522,72 +624,65 @@ async fn every_method_round_trips_with_the_expected_json() {
         .await
         .unwrap()
         .asset;
-    assert_eq!(updated_asset.name, "renamed.png");
+    assert_eq!((updated.token_id, updated.width), (None, None));
     let exchange = wire.take_one();
     assert_eq!(exchange.request["projectId"], json!(30957));
-    // An unset tokenId is written as null; unset width/height are left out.
     assert_eq!(exchange.request["asset"]["tokenId"], Value::Null);
     assert!(exchange.request["asset"].get("width").is_none());
-    assert_eq!(exchange.response["asset"]["tokenId"], Value::Null);
-    assert_eq!(exchange.response["asset"]["filename"], "renamed.png");
+    assert_eq!(exchange.response, json!({"asset": renamed}));
+}
 
-    // The deletes.
-    let deleted = api
-        .delete_asset(
+#[tokio::test]
+async fn deletes_send_their_keys_and_decode_the_status() {
+    let (canned, api, wire) = setup();
+    canned.answer("DeleteAsset", json!({"status": true}));
+    assert!(
+        api.delete_asset(
             ctx(),
             DeleteAssetRequest {
                 project_id: None,
-                asset_id: asset.id,
+                asset_id: 7,
             },
         )
         .await
-        .unwrap();
-    assert!(deleted.status);
+        .unwrap()
+        .status
+    );
+    assert_eq!(
+        canned
+            .received::<DeleteAssetRequest>("DeleteAsset")
+            .asset_id,
+        7
+    );
     assert_exchange(
         &wire.take_one(),
         "DeleteAsset",
-        json!({"assetId": asset.id}),
+        json!({"assetId": 7}),
         json!({"status": true}),
     );
-
-    let deleted = api
-        .delete_token(
-            ctx(),
-            DeleteTokenRequest {
-                project_id: None,
-                collection_id: 1,
-                token_id: "1".into(),
-            },
-        )
-        .await
-        .unwrap();
-    assert!(deleted.status);
+    canned.answer("DeleteToken", json!({"status": true}));
+    let request = DeleteTokenRequest {
+        project_id: None,
+        collection_id: 1,
+        token_id: "1".into(),
+    };
+    assert!(
+        api.delete_token(ctx(), request.clone())
+            .await
+            .unwrap()
+            .status
+    );
+    assert_eq!(
+        canned.received::<DeleteTokenRequest>("DeleteToken"),
+        request
+    );
     assert_exchange(
         &wire.take_one(),
         "DeleteToken",
         json!({"collectionId": 1, "tokenId": "1"}),
         json!({"status": true}),
     );
-
-    let deleted = api
-        .delete_contract_collection(
-            ctx(),
-            DeleteContractCollectionRequest {
-                project_id: DEFAULT_PROJECT,
-                chain_id: 137,
-                contract_address: address.into(),
-            },
-        )
-        .await
-        .unwrap();
-    assert!(deleted.ok);
-    assert_exchange(
-        &wire.take_one(),
-        "DeleteContractCollection",
-        json!({"projectId": 30957, "chainId": 137, "contractAddress": address}),
-        json!({"ok": true}),
-    );
-
+    canned.answer("DeleteCollection", json!({"status": false}));
     let deleted = api
         .delete_collection(
             ctx(),
@@ -598,15 +693,22 @@ async fn every_method_round_trips_with_the_expected_json() {
         )
         .await
         .unwrap();
-    assert!(deleted.status);
+    assert!(!deleted.status);
     assert_exchange(
         &wire.take_one(),
         "DeleteCollection",
         json!({"collectionId": 1}),
-        json!({"status": true}),
+        json!({"status": false}),
     );
+}
 
-    // The collection is gone: the store's NotFound reaches the client typed.
+#[tokio::test]
+async fn a_handler_s_not_found_reaches_the_client_typed_with_its_cause() {
+    let (canned, api, wire) = setup();
+    canned.fail(
+        "GetCollection",
+        MetadataError::NotFound.with_cause("collection 1"),
+    );
     let err = api
         .get_collection(
             ctx(),
@@ -627,7 +729,7 @@ async fn every_method_round_trips_with_the_expected_json() {
 }
 
 fn router() -> webrpc_server::Router {
-    mount_collections(Arc::new(Memory::new(clock())), webrpc_server::Router::new())
+    mount_collections(Canned::new(), webrpc_server::Router::new())
 }
 
 async fn post(router: webrpc_server::Router, method: &str, body: &str) -> (u16, Value) {
@@ -709,7 +811,8 @@ async fn missing_required_argument_is_a_bad_request_naming_it() {
 
 #[tokio::test]
 async fn optional_arguments_accept_null_and_absence() {
-    let router = router();
+    let canned = Canned::new();
+    let router = mount_collections(Arc::clone(&canned), webrpc_server::Router::new());
     let (status, json) = post(
         router.clone(),
         "CreateCollection",
@@ -717,7 +820,9 @@ async fn optional_arguments_accept_null_and_absence() {
     )
     .await;
     assert_eq!(status, 200, "{json}");
-    assert_eq!(json["collection"]["projectId"], 30957);
+    let create = canned.received::<CreateCollectionRequest>("CreateCollection");
+    assert_eq!(create.project_id, None);
+    assert_eq!(create.collection.metadata.unwrap().name, "N");
     let (status, json) = post(
         router.clone(),
         "PublishCollection",
@@ -725,12 +830,22 @@ async fn optional_arguments_accept_null_and_absence() {
     )
     .await;
     assert_eq!(status, 200, "{json}");
-    assert_eq!(json["collection"]["private"], false);
+    assert_eq!(
+        canned.received::<PublishCollectionRequest>("PublishCollection"),
+        PublishCollectionRequest {
+            project_id: None,
+            collection_id: 1,
+            recursive: None,
+        }
+    );
     // No arguments at all: `null`, `{}` and an empty body all list.
     for body in ["null", "{}", ""] {
         let (status, json) = post(router.clone(), "ListCollections", body).await;
         assert_eq!(status, 200, "{body:?}: {json}");
-        assert_eq!(json["collections"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            canned.received::<ListCollectionsRequest>("ListCollections"),
+            ListCollectionsRequest::default()
+        );
     }
     // Unknown fields are ignored.
     let (status, json) = post(
@@ -740,7 +855,13 @@ async fn optional_arguments_accept_null_and_absence() {
     )
     .await;
     assert_eq!(status, 200, "{json}");
-    assert_eq!(json["collection"]["id"], 1);
+    assert_eq!(
+        canned.received::<GetCollectionRequest>("GetCollection"),
+        GetCollectionRequest {
+            project_id: Some(30957),
+            collection_id: 1,
+        }
+    );
 }
 
 #[tokio::test]
@@ -776,7 +897,7 @@ async fn responses_from_go_with_null_lists_decode_as_empty() {
 #[test]
 fn client_futures_are_send() {
     fn is_send<T: Send>(_: &T) {}
-    let (api, _wire) = recorded_client(Arc::new(Memory::new(clock())));
+    let (api, _wire) = recorded_client(Canned::new());
     is_send(&api.publish_collection(Context::new(), PublishCollectionRequest::default()));
     is_send(&api.list_contract_collections(Context::new(), Default::default()));
 }
@@ -857,7 +978,7 @@ async fn client_builder_sends_the_credentials() {
 #[cfg(feature = "server")]
 #[tokio::test]
 async fn router_serves_an_implementation() {
-    let router = sequence_metadata::router(Arc::new(Memory::new(clock())));
+    let router = sequence_metadata::router(Canned::new());
     assert_eq!(router.basepath(), "/rpc/");
     assert_eq!(router.methods().count(), 21);
     let (status, json) = post(

@@ -1,12 +1,12 @@
 //! The rules of the `Collections` service, written once over the row-level operations of a
-//! [`Store`] ([`ReadTx`], [`WriteTx`]): every store (memory, SQLite, and any other) gets the
+//! [`Store`] ([`ReadTx`], [`WriteTx`](crate::store::WriteTx)): every store (memory, SQLite, and any other) gets the
 //! same semantics by construction. Inputs arrive validated and normalised by
 //! [`MetadataService`](crate::MetadataService) (token ids canonical, contract addresses
 //! lower-cased, names non-empty); this module decides everything that needs the data:
 //!
 //! - **project scoping**: every row belongs to one project; a row of another project is
 //!   "not found", exactly like a missing one;
-//! - **ids** come from [`WriteTx::next_id`]: from 1, never reused;
+//! - **ids** come from [`WriteTx::next_id`](crate::store::WriteTx::next_id): from 1, never reused;
 //! - **timestamps**: `createdAt` once; `updatedAt` strictly increases with each write of a
 //!   row ([`next_timestamp`]);
 //! - **soft deletion**: deleting sets `deletedAt`; deleted rows are invisible to every read
@@ -37,7 +37,7 @@ use crate::store::{
 };
 
 /// The content hashes of the assets a write deleted or replaced: their files may now be
-/// unused (see [`AssetFiles::release`](crate::assets::AssetFiles::release)).
+/// unused (see [`AssetFiles::remove_unused`](crate::assets::AssetFiles::remove_unused)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Released(pub Vec<String>);
 

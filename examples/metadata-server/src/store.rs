@@ -1,29 +1,29 @@
-//! The storage contract of the Metadata server, implemented three times: by
-//! [`SqliteStore`](super::SqliteStore) (a database file), by
-//! [`PostgresStore`](super::PostgresStore) (a PostgreSQL database shared by many instances)
-//! and by [`MemoryStore`](super::MemoryStore) (process memory).
+//! The storage of the Metadata server: where rows are kept, not what they mean.
 //!
-//! The [`Store`] trait is synchronous: SQLite and PostgreSQL calls block, so the service
-//! runs them on tokio's blocking pool ([`Store::BLOCKING`]), while the memory store is
-//! called inline.
-//! Inputs reach the store already validated and normalised by the service (token ids in
-//! canonical decimal, contract addresses lower-cased, names non-empty); the store enforces
-//! what needs its data: existence within the caller's project, uniqueness, soft deletion,
-//! ids and timestamps.
+//! A [`Store`] runs closures over a read snapshot ([`ReadTx`]) or a write transaction
+//! ([`WriteTx`]) made of row-level operations: look a row up by id or unique key, list rows by
+//! key a page at a time, hand out the next id, insert or replace a row. The rules of the
+//! `Collections` service (project scoping, cascades, soft deletion, unique-key checks,
+//! publishing, ids and timestamps) are written once over these operations in
+//! [`crate::collections`]; a store decides none of them. Implemented by
+//! [`MemoryStore`](super::MemoryStore) (maps under a `RwLock`),
+//! [`SqliteStore`](super::SqliteStore) (one SQL transaction per write) and
+//! [`PostgresStore`](super::PostgresStore) (one PostgreSQL transaction per call, shared by
+//! many instances); a new store
+//! implements [`ReadTx`], [`WriteTx`] and [`Store`] and is checked by the same contract suite,
+//! `tests/store_contract.rs` (one `store_contract!` line per store).
 //!
-//! Semantics every implementation shares (the `both_stores!` scenarios of
-//! `tests/metadata_service.rs` and `tests/security_hostile.rs` run against all three):
+//! What every store guarantees:
 //!
-//! - every row belongs to one project; a row of another project is "not found";
-//! - ids are assigned by the store, from 1, never reused;
-//! - deleting sets `deletedAt`; deleted rows are invisible to every read, free their unique
-//!   keys, and take their dependants with them (a collection its tokens, assets and contract
-//!   links; a token its assets);
-//! - collections are created private; tokens are created private when their collection is;
-//! - `updatedAt` strictly increases with each write of a row;
-//! - lists are ordered by creation (id) and paginated with [`PageRequest`], each page
-//!   within [`MAX_PAGE_SIZE`] items and [`PAGE_BYTE_BUDGET`] bytes (`fill_page`, the one
-//!   rule both stores apply while they read, so an oversized page is never loaded).
+//! - reads see live rows only (`deleted_at` unset), and one call's reads one consistent state;
+//! - a write closure commits as a whole when it returns `Ok` and leaves nothing when it fails;
+//!   writes do not interleave (or are serialisable);
+//! - a write does not start when its caller is gone ([`caller_gone`], checked once the store
+//!   holds its write lock);
+//! - [`WriteTx::next_id`] never hands out an id twice;
+//! - unique keys over live rows are enforced as a backstop ([`StoreError::Conflict`]);
+//! - lists of collections and tokens are filled with [`fill_page`] while reading, so a page
+//!   larger than [`PAGE_BYTE_BUDGET`] is never loaded.
 
 use sequence_metadata::{Asset, Collection, ContractCollection, Page, Timestamp, TokenMetadata};
 use serde::Serialize;

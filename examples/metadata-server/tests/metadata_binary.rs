@@ -13,7 +13,7 @@ use std::process::Stdio;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::{BodyExt, Full};
-use metadata_common::{TempDb, WAIT};
+use metadata_common::WAIT;
 use sequence_metadata::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -228,8 +228,12 @@ async fn printed_instructions_work_against_a_fresh_server() {
 
 #[tokio::test]
 async fn data_and_secret_survive_kill_9() {
-    let db = TempDb::new("kill9");
-    let db_arg = db.path().to_str().expect("utf-8 temp path").to_owned();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-kill9-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.as_path().to_str().expect("utf-8 temp path").to_owned();
     let args = ["--addr", "127.0.0.1:0", "--db", db_arg.as_str()];
 
     let (mut child, first) = start(&args).await;
@@ -278,8 +282,12 @@ async fn data_and_secret_survive_kill_9() {
 /// `extra` arguments, its stderr to a file; makes 8 requests (1 create, 5 reads, 1 without a
 /// token, 1 public GET); stops it with SIGTERM; returns the log and the dev JWT.
 async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
-    let log_file = TempDb::new("stderr-log");
-    let stderr = std::fs::File::create(log_file.path()).expect("create the log file");
+    let log_file_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-stderr-log-")
+        .tempdir()
+        .expect("create a temp dir");
+    let log_file = log_file_dir.path().join("stderr.log");
+    let stderr = std::fs::File::create(log_file.as_path()).expect("create the log file");
     let mut args = vec!["--addr", "127.0.0.1:0", "--store", "memory"];
     args.extend_from_slice(extra);
     let (mut child, banner) = start_logging(&args, None, Stdio::from(stderr)).await;
@@ -357,7 +365,7 @@ async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
         .expect("the server stops in time")
         .expect("wait for the server");
     assert!(exit.success(), "{exit:?}");
-    let log = std::fs::read_to_string(log_file.path()).expect("read the log");
+    let log = std::fs::read_to_string(log_file.as_path()).expect("read the log");
     assert!(!log.contains(&banner.jwt), "the JWT is never logged");
     assert!(!log.to_ascii_lowercase().contains("bearer"), "{log}");
     (log, banner.jwt)

@@ -24,9 +24,13 @@ fn ctx() -> Context {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_survives_a_restart() {
-    let db = TempDb::new("restart");
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-restart-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
     let (collection, token, asset, link) = {
-        let store = Arc::new(SqliteStore::open(db.path()).unwrap());
+        let store = Arc::new(SqliteStore::open(db.as_path()).unwrap());
         let h = Harness {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,
@@ -100,7 +104,7 @@ async fn everything_survives_a_restart() {
         // Every handle to the store is dropped here.
     };
 
-    let store = Arc::new(SqliteStore::open(db.path()).unwrap());
+    let store = Arc::new(SqliteStore::open(db.as_path()).unwrap());
     let h = Harness {
         app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
         store,
@@ -170,16 +174,20 @@ async fn everything_survives_a_restart() {
 
 #[test]
 fn the_generated_secret_is_kept_in_the_database() {
-    let db = TempDb::new("secret");
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-secret-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
     let first = {
-        let store = SqliteStore::open(db.path()).unwrap();
+        let store = SqliteStore::open(db.as_path()).unwrap();
         assert_eq!(store.setting(JWT_SECRET_SETTING).unwrap(), None);
         store
             .setting_or_insert(JWT_SECRET_SETTING, || Ok("first-secret".into()))
             .unwrap()
     };
     assert_eq!(first, "first-secret");
-    let store = SqliteStore::open(db.path()).unwrap();
+    let store = SqliteStore::open(db.as_path()).unwrap();
     let again = store
         .setting_or_insert(JWT_SECRET_SETTING, || Ok("second-secret".into()))
         .unwrap();
@@ -195,9 +203,13 @@ fn the_generated_secret_is_kept_in_the_database() {
 
 #[test]
 fn the_database_is_in_wal_mode_with_a_versioned_schema() {
-    let db = TempDb::new("schema");
-    drop(SqliteStore::open(db.path()).unwrap());
-    let conn = Connection::open(db.path()).unwrap();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-schema-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    drop(SqliteStore::open(db.as_path()).unwrap());
+    let conn = Connection::open(db.as_path()).unwrap();
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -209,7 +221,7 @@ fn the_database_is_in_wal_mode_with_a_versioned_schema() {
     // A database from a newer server is refused rather than misread.
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    match SqliteStore::open(db.path()) {
+    match SqliteStore::open(db.as_path()) {
         Err(StoreError::Internal(text)) => assert!(text.contains("schema version 99"), "{text}"),
         other => panic!("expected a schema version error, got {other:?}"),
     }
@@ -231,11 +243,13 @@ async fn storage_failures_do_not_leak_details() {
         )
         .await
         .unwrap();
-    // Break the database behind the server's back.
-    let path = h.db.as_ref().unwrap().path().to_path_buf();
+    // Break the database behind the server's back: the tables the asset call and the
+    // public route read.
+    let path = h.db.as_ref().unwrap().path().join(metadata_common::DB_FILE);
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE assets; DROP INDEX tokens_live; DROP INDEX tokens_unique; DROP TABLE tokens;",
+        "DROP TABLE assets; DROP INDEX tokens_live; DROP INDEX tokens_unique; DROP TABLE tokens; \
+         DROP TABLE contract_collections; DROP TABLE collections;",
     )
     .unwrap();
     drop(conn);
@@ -263,11 +277,19 @@ async fn storage_failures_do_not_leak_details() {
         "the metadata store failed; the server log has the details"
     );
     let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
-    for secret in ["table", "SQL", "assets", "tokens", file_name.as_str()] {
+    for secret in [
+        "table",
+        "SQL",
+        "assets",
+        "tokens",
+        "collections",
+        file_name.as_str(),
+    ] {
         assert!(!cause.contains(secret), "cause leaks {secret:?}: {cause}");
     }
     let (status, body) = h.get(&format!("/projects/1/collections/{c}.json")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"], "WebrpcInternalError");
+    assert!(!body.to_string().contains("no such table"), "{body}");
     assert!(!body.to_string().contains("tokens"), "{body}");
 }

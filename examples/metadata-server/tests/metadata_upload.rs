@@ -1,7 +1,9 @@
 //! Asset upload (`PUT /projects/{p}/collections/{c}/assets/{a}/upload`, multipart field
 //! `file`, as go-sequence's `UploadAsset` sends it) and the public asset files: the answer,
-//! auth and scoping, the size limit, serving only while published, and an upload cut by
-//! `kill -9` of the binary.
+//! auth and scoping, the size limit, serving only while published, an upload cut by
+//! `kill -9` of the binary; and, on both stores, that an asset's bytes are served by its
+//! stored content hash (never by its user-settable `url`) and removed from disk once no live
+//! asset uses them.
 //!
 //! ```text
 //! cargo test -p metadata-server --test metadata_upload
@@ -16,13 +18,15 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use sequence_metadata::{
-    Asset, Collections, CreateAssetRequest, GetAssetRequest, PublishCollectionRequest,
+    Asset, Collections, CreateAssetRequest, CreateTokenRequest, DeleteAssetRequest,
+    DeleteCollectionRequest, DeleteTokenRequest, GetAssetRequest, PublishCollectionRequest,
+    TokenMetadata, UpdateAssetRequest,
 };
 use tower::ServiceExt;
 use webrpc_core::Context;
 
 use metadata_common::{create_collection, token, Harness, PUBLIC_URL, SECRET};
-use metadata_server::{AppConfig, JwtAuth, MemoryStore, MetadataApp};
+use metadata_server::{AppConfig, JwtAuth, MemoryStore, MetadataApp, Store};
 
 /// A 3×2 PNG's signature and IHDR chunk, then filler bytes.
 fn png() -> Vec<u8> {
@@ -286,11 +290,15 @@ async fn an_upload_over_the_limit_is_413_with_the_limit_named_and_stores_nothing
 
 #[tokio::test]
 async fn an_upload_cut_by_kill_9_leaves_the_previous_bytes_and_no_partial_file() {
-    use reliability_common::{eventually, ServerProcess, TempDb, WAIT};
+    use reliability_common::{eventually, ServerProcess, WAIT};
     use tokio::io::AsyncWriteExt;
 
-    let db = TempDb::new("upload-kill9");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-upload-kill9-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let assets_dir = std::path::PathBuf::from(format!("{db_arg}.assets"));
     let args = ["--addr", "127.0.0.1:0", "--db", db_arg.as_str()];
     let mut server = ServerProcess::start(&args, "info").await;
@@ -379,4 +387,286 @@ async fn an_upload_cut_by_kill_9_leaves_the_previous_bytes_and_no_partial_file()
         .asset;
     assert!(stored.url.ends_with(&kept[0]), "{}", stored.url);
     assert_eq!(stored.name, "first.png");
+}
+
+// ---- the bytes belong to the asset they were uploaded for ----
+
+/// An app over `store` keeping its asset files in `dir`.
+fn app_in<S: Store>(store: Arc<S>, dir: &std::path::Path) -> MetadataApp<S> {
+    let config = AppConfig {
+        assets_dir: Some(dir.to_path_buf()),
+        ..AppConfig::default()
+    };
+    MetadataApp::with_config(store, JwtAuth::new(SECRET), PUBLIC_URL, config)
+}
+
+fn client_of<S: Store>(app: &MetadataApp<S>, project: u64) -> metadata_common::TestClient<S> {
+    sequence_metadata::CollectionsClient::new(
+        webrpc_client::Client::builder(PUBLIC_URL)
+            .bearer_token(&token(project))
+            .build_with(app.clone())
+            .expect("client"),
+    )
+}
+
+async fn send_to<S: Store>(app: &MetadataApp<S>, request: Request<Full<Bytes>>) -> Response<Bytes> {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, body.collect().await.unwrap().to_bytes())
+}
+
+async fn publish<C: Collections>(client: &C, collection: u64) {
+    client
+        .publish_collection(
+            Context::new(),
+            PublishCollectionRequest {
+                project_id: None,
+                collection_id: collection,
+                recursive: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// Uploads `bytes` to an asset of project `project`; answers the asset's file path (under
+/// the public URL) and the content hash.
+async fn upload_to<S: Store>(
+    app: &MetadataApp<S>,
+    project: u64,
+    collection: u64,
+    asset: u64,
+    bytes: &[u8],
+) -> (String, String) {
+    let path = format!("/projects/{project}/collections/{collection}/assets/{asset}/upload");
+    let response = send_to(
+        app,
+        upload_request(
+            &path,
+            Some(&token(project)),
+            multipart("file", "f.bin", bytes),
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.body());
+    let url = json(&response)["url"].as_str().unwrap().to_owned();
+    let file_path = url.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+    let sha = file_path.rsplit('/').next().unwrap().to_owned();
+    (file_path, sha)
+}
+
+async fn status_of<S: Store>(app: &MetadataApp<S>, path: &str) -> StatusCode {
+    let request = Request::get(path).body(Full::default()).unwrap();
+    send_to(app, request).await.status()
+}
+
+/// Runs a behaviour against the memory store and a SQLite file, each with its own asset
+/// directory.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = std::sync::Arc::new(metadata_server::MemoryStore::new());
+                    super::$name(store, dir.path()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = std::sync::Arc::new(
+                        metadata_server::SqliteStore::open(dir.path().join("m.db")).unwrap(),
+                    );
+                    super::$name(store, &dir.path().join("m.db.assets")).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both_stores!(
+    a_url_pointed_at_another_project_s_file_does_not_serve_it,
+    deleting_an_asset_removes_its_file_once_no_other_asset_uses_it,
+    deleting_a_token_or_a_collection_removes_the_files_of_their_assets,
+    a_new_upload_removes_the_asset_s_previous_file,
+    files_no_live_asset_uses_are_swept_when_the_app_starts,
+);
+
+async fn a_url_pointed_at_another_project_s_file_does_not_serve_it<S: Store>(
+    store: Arc<S>,
+    dir: &std::path::Path,
+) {
+    let app = app_in(store, dir);
+    let alice = client_of(&app, 1);
+    let mallory = client_of(&app, 2);
+    let secret_collection = create_collection(&alice, "Alice's").await.id;
+    let secret_asset = create_asset(&alice, secret_collection).await.id;
+    let (alice_path, sha) = upload_to(
+        &app,
+        1,
+        secret_collection,
+        secret_asset,
+        b"alice's unreleased art",
+    )
+    .await;
+
+    let own = create_collection(&mallory, "Mallory's").await.id;
+    publish(&mallory, own).await;
+    let mut forged = create_asset(&mallory, own).await;
+    let forged_path = format!("/projects/2/collections/{own}/assets/{}/{sha}", forged.id);
+    forged.url = format!("{PUBLIC_URL}{forged_path}");
+    let updated = mallory
+        .update_asset(
+            Context::new(),
+            UpdateAssetRequest {
+                project_id: None,
+                asset: forged,
+            },
+        )
+        .await
+        .unwrap()
+        .asset;
+    // The url is stored as the user set it, but it opens no bytes.
+    assert!(updated.url.ends_with(&sha));
+    assert_eq!(status_of(&app, &forged_path).await, StatusCode::NOT_FOUND);
+    // Alice's bytes stay hers: not served while her collection is private, served once
+    // she publishes it.
+    assert_eq!(status_of(&app, &alice_path).await, StatusCode::NOT_FOUND);
+    publish(&alice, secret_collection).await;
+    assert_eq!(status_of(&app, &alice_path).await, StatusCode::OK);
+    assert_eq!(status_of(&app, &forged_path).await, StatusCode::NOT_FOUND);
+}
+
+async fn deleting_an_asset_removes_its_file_once_no_other_asset_uses_it<S: Store>(
+    store: Arc<S>,
+    dir: &std::path::Path,
+) {
+    let app = app_in(store, dir);
+    let client = client_of(&app, 1);
+    let c = create_collection(&client, "Shared").await.id;
+    let a = create_asset(&client, c).await.id;
+    let b = create_asset(&client, c).await.id;
+    let (_, sha) = upload_to(&app, 1, c, a, b"the same bytes").await;
+    let (_, same) = upload_to(&app, 1, c, b, b"the same bytes").await;
+    assert_eq!(sha, same);
+    let file = dir.join(&sha);
+    for (asset, still_there) in [(a, true), (b, false)] {
+        client
+            .delete_asset(
+                Context::new(),
+                DeleteAssetRequest {
+                    project_id: None,
+                    asset_id: asset,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(file.exists(), still_there, "after deleting asset {asset}");
+    }
+}
+
+async fn deleting_a_token_or_a_collection_removes_the_files_of_their_assets<S: Store>(
+    store: Arc<S>,
+    dir: &std::path::Path,
+) {
+    let app = app_in(store, dir);
+    let client = client_of(&app, 1);
+    let c = create_collection(&client, "Tokens").await.id;
+    client
+        .create_token(
+            Context::new(),
+            CreateTokenRequest {
+                project_id: None,
+                collection_id: c,
+                token: TokenMetadata {
+                    token_id: "1".into(),
+                    name: "one".into(),
+                    ..Default::default()
+                },
+                private: None,
+            },
+        )
+        .await
+        .unwrap();
+    let token_asset = client
+        .create_asset(
+            Context::new(),
+            CreateAssetRequest {
+                project_id: None,
+                asset: Asset {
+                    collection_id: c,
+                    token_id: Some("1".into()),
+                    metadata_field: "image".into(),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap()
+        .asset
+        .id;
+    let collection_asset = create_asset(&client, c).await.id;
+    let (_, token_sha) = upload_to(&app, 1, c, token_asset, b"token image").await;
+    let (_, collection_sha) = upload_to(&app, 1, c, collection_asset, b"banner").await;
+    client
+        .delete_token(
+            Context::new(),
+            DeleteTokenRequest {
+                project_id: None,
+                collection_id: c,
+                token_id: "1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!dir.join(&token_sha).exists());
+    assert!(dir.join(&collection_sha).exists());
+    client
+        .delete_collection(
+            Context::new(),
+            DeleteCollectionRequest {
+                project_id: None,
+                collection_id: c,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!dir.join(&collection_sha).exists());
+}
+
+async fn a_new_upload_removes_the_asset_s_previous_file<S: Store>(
+    store: Arc<S>,
+    dir: &std::path::Path,
+) {
+    let app = app_in(store, dir);
+    let client = client_of(&app, 1);
+    let c = create_collection(&client, "Replace").await.id;
+    publish(&client, c).await;
+    let a = create_asset(&client, c).await.id;
+    let (old_path, old) = upload_to(&app, 1, c, a, b"first version").await;
+    let (new_path, new) = upload_to(&app, 1, c, a, b"second version").await;
+    assert!(!dir.join(&old).exists());
+    assert!(dir.join(&new).exists());
+    assert_eq!(status_of(&app, &old_path).await, StatusCode::NOT_FOUND);
+    assert_eq!(status_of(&app, &new_path).await, StatusCode::OK);
+}
+
+async fn files_no_live_asset_uses_are_swept_when_the_app_starts<S: Store>(
+    store: Arc<S>,
+    dir: &std::path::Path,
+) {
+    let app = app_in(Arc::clone(&store), dir);
+    let client = client_of(&app, 1);
+    let c = create_collection(&client, "Kept").await.id;
+    let a = create_asset(&client, c).await.id;
+    let (_, used) = upload_to(&app, 1, c, a, b"still used").await;
+    drop((client, app));
+    // What a crash between a delete's commit and the file's removal leaves behind.
+    let orphan = "ef".repeat(32);
+    std::fs::write(dir.join(&orphan), b"nobody's").unwrap();
+    let _restarted = app_in(store, dir);
+    assert!(!dir.join(&orphan).exists());
+    assert!(dir.join(&used).exists());
 }

@@ -164,8 +164,12 @@ async fn kill_9_during_concurrent_writes_loses_no_acknowledged_write() {
     const ROUNDS: usize = 5;
     const WRITERS: u64 = 16;
     const ACKS_BEFORE_KILL: usize = 400;
-    let db = TempDb::new("kill9-load");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-kill9-load-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let mut created: HashMap<String, u64> = HashMap::new();
     let mut updated: HashMap<u64, String> = HashMap::new();
     let mut acked_total = 0;
@@ -174,7 +178,7 @@ async fn kill_9_during_concurrent_writes_loses_no_acknowledged_write() {
     for round in 0..=ROUNDS {
         let mut server = ServerProcess::start(&["--db", &db_arg], "warn").await;
         // The store opened cleanly (the server started); check what it holds.
-        assert_eq!(integrity_check(db.path()), "ok");
+        assert_eq!(integrity_check(db.as_path()), "ok");
         let rows = all_collections(&server.client(1)).await;
         for (name, id) in &created {
             let (stored_name, description) = rows
@@ -227,8 +231,12 @@ async fn kill_9_during_concurrent_writes_loses_no_acknowledged_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_write_load_answers_every_write_it_commits() {
     const WRITERS: u64 = 16;
-    let db = TempDb::new("sigterm-load");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-sigterm-load-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let mut server = ServerProcess::start(&["--db", &db_arg], "info").await;
     let count = Arc::new(AtomicUsize::new(0));
     let writers = start_writers(&server, 0, WRITERS, &count);
@@ -254,8 +262,8 @@ async fn sigterm_under_write_load_answers_every_write_it_commits() {
 
     // The server is gone: read its database directly. Every row it committed was
     // answered, and every answered write is there.
-    assert_eq!(integrity_check(db.path()), "ok");
-    let conn = Connection::open(db.path()).unwrap();
+    assert_eq!(integrity_check(db.as_path()), "ok");
+    let conn = Connection::open(db.as_path()).unwrap();
     let mut stmt = conn
         .prepare("SELECT id, metadata FROM collections WHERE project_id = 1 AND deleted_at IS NULL")
         .unwrap();
@@ -296,8 +304,12 @@ async fn a_full_disk_fails_writes_cleanly_and_the_server_keeps_serving() {
     // RLIMIT_FSIZE (`ulimit -f`, 1 MiB per file) makes the database and its WAL unable to
     // grow, like a full disk; it holds for root too. SIGXFSZ is ignored so that the write
     // fails with EFBIG instead of killing the process.
-    let db = TempDb::new("full-disk");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-full-disk-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let mut command = Command::new("bash");
     command.args([
         "-c",
@@ -343,13 +355,13 @@ async fn a_full_disk_fails_writes_cleanly_and_the_server_keeps_serving() {
         }
     }
     let err = failure.expect("the file size limit was never reached");
-    assert_store_failure(&err, db.path());
+    assert_store_failure(&err, db.as_path());
     // Every further large write fails the same way; the process is alive and serving.
     for _ in 0..3 {
         let mut request = create_request("bigger");
         request.collection.metadata.as_mut().unwrap().description = "y".repeat(200 * 1024);
         let err = client.create_collection(ctx(), request).await.unwrap_err();
-        assert_store_failure(&err, db.path());
+        assert_store_failure(&err, db.as_path());
     }
     assert!(server.is_running(), "the server died");
     let got = client
@@ -390,7 +402,7 @@ async fn a_full_disk_fails_writes_cleanly_and_the_server_keeps_serving() {
     server.kill9().await;
 
     // Without the limit, the same database opens cleanly and holds every stored write.
-    assert_eq!(integrity_check(db.path()), "ok");
+    assert_eq!(integrity_check(db.as_path()), "ok");
     let server = ServerProcess::start(&["--db", &db_arg], "warn").await;
     let client = server.client(1);
     let listed = client
@@ -592,13 +604,17 @@ type RemoteClientInProcess = CollectionsClient<Client<MetadataApp<SqliteStore>>>
 
 #[tokio::test]
 async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
-    let db = TempDb::new("read-only");
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-read-only-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
     let url = "http://metadata.test";
     let auth = JwtAuth::new(SECRET.as_bytes());
     // Fill a database, then open it read-only (SQLITE_OPEN_READ_ONLY).
     let (collection, asset) = {
         let app = MetadataApp::new(
-            Arc::new(SqliteStore::open(db.path()).unwrap()),
+            Arc::new(SqliteStore::open(db.as_path()).unwrap()),
             auth.clone(),
             url,
         );
@@ -664,7 +680,7 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
     };
 
     let (logs, _guard) = capture_logs();
-    let store = Arc::new(SqliteStore::open_read_only(db.path()).unwrap());
+    let store = Arc::new(SqliteStore::open_read_only(db.as_path()).unwrap());
     let app = MetadataApp::new(store, auth, url);
     let client: RemoteClientInProcess = CollectionsClient::new(
         Client::builder(url)
@@ -672,7 +688,7 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
             .build_with(app)
             .unwrap(),
     );
-    let writes = every_write_fails(&client, collection.id, asset.id, db.path()).await;
+    let writes = every_write_fails(&client, collection.id, asset.id, db.as_path()).await;
     // Reads work, and see the data unchanged.
     let got = client
         .get_collection(
@@ -729,8 +745,12 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_call_is_a_typed_error_and_the_client_recovers() {
-    let db = TempDb::new("killed-mid-call");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-killed-mid-call-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     // One call at a time, so that a refused probe proves the write is in its handler.
     let mut server =
         ServerProcess::start(&["--db", &db_arg, "--max-concurrent-calls", "1"], "warn").await;
@@ -743,7 +763,7 @@ async fn a_server_killed_mid_call_is_a_typed_error_and_the_client_recovers() {
         .collection;
 
     // A write in flight (waiting for the database lock the test holds) when the server dies.
-    let lock = Connection::open(db.path()).unwrap();
+    let lock = Connection::open(db.as_path()).unwrap();
     lock.execute_batch("BEGIN IMMEDIATE").unwrap();
     let in_flight = {
         let client = client.clone();

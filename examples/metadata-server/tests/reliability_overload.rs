@@ -264,8 +264,12 @@ async fn thousands_of_idle_connections_are_held_then_shed_and_the_server_stays_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_over_the_limit_are_answered_rate_limited_fast() {
     const EXCESS: usize = 16;
-    let db = TempDb::new("overload");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-overload-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let server = ServerProcess::start(
         &[
             "--db",
@@ -285,7 +289,7 @@ async fn calls_over_the_limit_are_answered_rate_limited_fast() {
         .unwrap()
         .collection;
 
-    let lock = hold_write_lock(db.path());
+    let lock = hold_write_lock(db.as_path());
     // Two writes take both slots and wait for the lock. (A blocker whose attempt meets the
     // limit because a probe holds a slot for a moment retries: a rejected call has done
     // nothing.)
@@ -413,8 +417,12 @@ async fn calls_over_the_limit_are_answered_rate_limited_fast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_outliving_the_timeout_gets_a_webrpc_error() {
-    let db = TempDb::new("handler-timeout");
-    let db_arg = db.arg();
+    let db_dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-handler-timeout-")
+        .tempdir()
+        .expect("create a temp dir");
+    let db = db_dir.path().join("metadata.db");
+    let db_arg = db.to_str().expect("utf-8 temp path").to_owned();
     let server =
         ServerProcess::start(&["--db", &db_arg, "--handler-timeout-secs", "1"], "warn").await;
     let client = server.client(1);
@@ -424,7 +432,7 @@ async fn a_handler_outliving_the_timeout_gets_a_webrpc_error() {
         .unwrap()
         .collection;
 
-    let lock = hold_write_lock(db.path());
+    let lock = hold_write_lock(db.as_path());
     let started = Instant::now();
     let err = client
         .create_collection(ctx(), create_request("too slow"))

@@ -29,14 +29,29 @@ use tokio::net::TcpStream;
 const AT_ONCE: Duration = Duration::from_secs(10);
 
 /// The stores to run against: `--store memory`, and SQLite on a temporary file.
-fn stores() -> Vec<(&'static str, Option<TempDb>)> {
-    vec![("memory", None), ("sqlite", Some(TempDb::new("round-two")))]
+/// The stores as (name, temporary directory of the SQLite file [`DB_FILE`]).
+fn stores() -> Vec<(&'static str, Option<tempfile::TempDir>)> {
+    let dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-round-two-")
+        .tempdir()
+        .expect("create a temp dir");
+    vec![("memory", None), ("sqlite", Some(dir))]
 }
 
-async fn start(store: &(&'static str, Option<TempDb>), extra: &[&str]) -> ServerProcess {
+/// The database file in a store's directory.
+const DB_FILE: &str = "metadata.db";
+
+async fn start(store: &(&'static str, Option<tempfile::TempDir>), extra: &[&str]) -> ServerProcess {
     let mut args: Vec<String> = match &store.1 {
         None => vec!["--store".into(), "memory".into()],
-        Some(db) => vec!["--db".into(), db.arg()],
+        Some(dir) => vec![
+            "--db".into(),
+            dir.path()
+                .join(DB_FILE)
+                .to_str()
+                .expect("utf-8 temp path")
+                .to_owned(),
+        ],
     };
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -480,14 +495,17 @@ fn hold_write_lock(path: &std::path::Path) -> Connection {
 
 #[tokio::test]
 async fn store_work_whose_caller_left_keeps_its_slot_and_then_writes_nothing() {
-    let db = TempDb::new("slot");
-    let store = ("sqlite", Some(db));
+    let dir = tempfile::Builder::new()
+        .prefix("webrpc-metadata-slot-")
+        .tempdir()
+        .expect("create a temp dir");
+    let store = ("sqlite", Some(dir));
     let server = start(
         &store,
         &["--max-concurrent-calls", "1", "--handler-timeout-secs", "1"],
     )
     .await;
-    let lock = hold_write_lock(store.1.as_ref().unwrap().path());
+    let lock = hold_write_lock(&store.1.as_ref().unwrap().path().join(DB_FILE));
     // The write waits for the lock past its handler timeout: 504, its store work still
     // waiting on the blocking pool.
     let (status, body) = rpc(

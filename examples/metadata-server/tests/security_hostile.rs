@@ -602,7 +602,7 @@ fn assert_schema_intact<S: Store>(h: &Harness<S>) {
     let Some(db) = &h.db else {
         return;
     };
-    let conn = rusqlite::Connection::open(db.path()).unwrap();
+    let conn = rusqlite::Connection::open(db.path().join(metadata_common::DB_FILE)).unwrap();
     let mut stmt = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap();

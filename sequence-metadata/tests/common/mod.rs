@@ -1,9 +1,10 @@
-//! Shared test support: an in-memory `Collections` implementation and a recording transport
-//! that captures the JSON each side of a call saw.
+//! Shared test support: a `Collections` implementation with canned answers that records what
+//! it received, and a recording transport that captures the JSON each side of a call saw.
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,550 +15,260 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use sequence_metadata::*;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// The project calls default to when they carry no `projectId` (Sequence takes it from the
-/// JWT; this store has no auth).
+/// The project id the tests send where a call takes one.
 pub(crate) const DEFAULT_PROJECT: u64 = 30957;
 
-#[derive(Debug, Default)]
-struct State {
-    next_id: u64,
-    collections: BTreeMap<u64, Collection>,
-    /// (collection id, token id) → token.
-    tokens: BTreeMap<(u64, String), TokenMetadata>,
-    /// (collection id, token id) → private flag.
-    private_tokens: BTreeMap<(u64, String), bool>,
-    assets: BTreeMap<u64, Asset>,
-    /// (project, chain id, lower-cased address) → link.
-    contracts: BTreeMap<(u64, u64, String), ContractCollection>,
+/// A `Collections` implementation that decides nothing: each method records the request it
+/// decoded and answers what the test queued for it ([`Canned::answer`], [`Canned::fail`]),
+/// or the response type's default when nothing is queued. The wire tests check encoding,
+/// decoding, errors and routing, not semantics (those are the Metadata server's, tested in
+/// `examples/metadata-server`).
+#[derive(Default)]
+pub(crate) struct Canned {
+    answers: Mutex<HashMap<&'static str, VecDeque<Result<Value, WebrpcError>>>>,
+    received: Mutex<Vec<(&'static str, Box<dyn Any + Send>)>>,
 }
 
-/// A complete in-memory Collections store. Its clock is fixed so answers are reproducible.
-#[derive(Debug)]
-pub(crate) struct Memory {
-    clock: Timestamp,
-    base: String,
-    state: Mutex<State>,
+impl std::fmt::Debug for Canned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canned").finish_non_exhaustive()
+    }
 }
 
-fn not_found(what: impl std::fmt::Display) -> WebrpcError {
-    MetadataError::NotFound.with_cause(what.to_string())
-}
+impl Canned {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Canned::default())
+    }
 
-fn paginate<T: Clone>(items: &[T], page: Option<Page>) -> (Page, Vec<T>) {
-    let page = page.unwrap_or_default();
-    let size = page.page_size.unwrap_or(30).max(1) as usize;
-    let number = page.page.unwrap_or(1).max(1) as usize;
-    let start = (number - 1).saturating_mul(size).min(items.len());
-    let end = start.saturating_add(size).min(items.len());
-    let out = Page {
-        page: page.page,
-        page_size: Some(size as u32),
-        more: Some(end < items.len()),
-        ..Page::default()
-    };
-    (out, items[start..end].to_vec())
-}
+    /// Queues the answer (the response as JSON) of the next call of `method`.
+    pub(crate) fn answer(&self, method: &'static str, response: Value) {
+        self.queue(method, Ok(response));
+    }
 
-impl Memory {
-    pub(crate) fn new(clock: Timestamp) -> Self {
-        Memory {
-            clock,
-            base: "https://metadata.sequence.app".to_owned(),
-            state: Mutex::new(State {
-                next_id: 1,
-                ..State::default()
+    /// Queues an error as the answer of the next call of `method`.
+    pub(crate) fn fail(&self, method: &'static str, err: WebrpcError) {
+        self.queue(method, Err(err));
+    }
+
+    fn queue(&self, method: &'static str, answer: Result<Value, WebrpcError>) {
+        self.answers
+            .lock()
+            .unwrap()
+            .entry(method)
+            .or_default()
+            .push_back(answer);
+    }
+
+    /// The only request received since the last call, as the handler decoded it.
+    pub(crate) fn received<R: 'static>(&self, method: &str) -> R {
+        let mut all = std::mem::take(&mut *self.received.lock().unwrap());
+        assert_eq!(all.len(), 1, "expected exactly one call, got {}", all.len());
+        let (name, request) = all.pop().unwrap();
+        assert_eq!(name, method);
+        *request
+            .downcast::<R>()
+            .expect("the request type of the method")
+    }
+
+    fn reply<Req, Resp>(&self, method: &'static str, request: Req) -> Result<Resp, WebrpcError>
+    where
+        Req: Send + 'static,
+        Resp: DeserializeOwned + Default,
+    {
+        // A test that panicked while holding a lock fails anyway; the data stays usable.
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((method, Box::new(request)));
+        let answer = self
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(method)
+            .and_then(VecDeque::pop_front);
+        match answer {
+            None => Ok(Resp::default()),
+            Some(Ok(json)) => serde_json::from_value(json).map_err(|e| {
+                BuiltinError::WebrpcInternalError.with_cause(format!(
+                    "the canned answer of {method} does not decode: {e}"
+                ))
             }),
+            Some(Err(err)) => Err(err),
         }
-    }
-
-    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap())
-    }
-
-    fn base_uris(&self, project: u64, collection: u64) -> CollectionBaseURIs {
-        CollectionBaseURIs {
-            contract_metadata_uri: format!(
-                "{}/projects/{project}/collections/{collection}.json",
-                self.base
-            ),
-            token_metadata_uri: format!(
-                "{}/projects/{project}/collections/{collection}/tokens/",
-                self.base
-            ),
-        }
-    }
-
-    fn collection_of(
-        state: &State,
-        project: u64,
-        collection_id: u64,
-    ) -> Result<Collection, WebrpcError> {
-        state
-            .collections
-            .get(&collection_id)
-            .filter(|c| c.project_id == project)
-            .cloned()
-            .ok_or_else(|| not_found(format_args!("collection {collection_id}")))
-    }
-
-    fn set_private(
-        &self,
-        project: Option<u64>,
-        collection_id: u64,
-        private: bool,
-        recursive: bool,
-    ) -> Result<Collection, WebrpcError> {
-        let project = project.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            Self::collection_of(s, project, collection_id)?;
-            if recursive {
-                for (key, flag) in s.private_tokens.iter_mut() {
-                    if key.0 == collection_id {
-                        *flag = private;
-                    }
-                }
-            }
-            let c = s.collections.get_mut(&collection_id).expect("checked");
-            c.private = private;
-            c.updated_at = self.clock;
-            c.base_uris = (!private).then(|| self.base_uris(project, collection_id));
-            Ok(c.clone())
-        })
-    }
-
-    fn token_assets(state: &State, collection_id: u64, token_id: &str) -> Vec<Asset> {
-        state
-            .assets
-            .values()
-            .filter(|a| a.collection_id == collection_id && a.token_id.as_deref() == Some(token_id))
-            .cloned()
-            .collect()
     }
 }
 
-fn validate_token_id(token_id: &str) -> Result<BigInt, WebrpcError> {
-    token_id
-        .parse::<BigInt>()
-        .map_err(|err| MetadataError::InvalidArgument.with_cause(err.to_string()))
-}
-
-impl Collections for Memory {
+impl Collections for Canned {
     async fn create_collection(
         &self,
         _ctx: Context,
-        req: CreateCollectionRequest,
+        request: CreateCollectionRequest,
     ) -> Result<CreateCollectionResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let metadata = req.collection.metadata.ok_or_else(|| {
-            MetadataError::RequiredArgument.with_cause("collection.metadata is required")
-        })?;
-        if metadata.name.is_empty() {
-            return Err(MetadataError::ValidationFailed.with_cause("metadata.name is empty"));
-        }
-        let collection = self.with_state(|s| {
-            let id = s.next_id;
-            s.next_id += 1;
-            let c = Collection {
-                id,
-                project_id: project,
-                metadata: Some(metadata),
-                private: true,
-                created_at: self.clock,
-                updated_at: self.clock,
-                ..Collection::default()
-            };
-            s.collections.insert(id, c.clone());
-            c
-        });
-        Ok(CreateCollectionResponse { collection })
+        self.reply("CreateCollection", request)
     }
 
     async fn get_collection(
         &self,
         _ctx: Context,
-        req: GetCollectionRequest,
+        request: GetCollectionRequest,
     ) -> Result<GetCollectionResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let collection = self.with_state(|s| {
-            let mut c = Self::collection_of(s, project, req.collection_id)?;
-            c.token_count = Some(s.tokens.keys().filter(|k| k.0 == c.id).count() as u64);
-            Ok::<_, WebrpcError>(c)
-        })?;
-        Ok(GetCollectionResponse { collection })
+        self.reply("GetCollection", request)
     }
 
     async fn list_collections(
         &self,
         _ctx: Context,
-        req: ListCollectionsRequest,
+        request: ListCollectionsRequest,
     ) -> Result<ListCollectionsResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let all: Vec<Collection> = self.with_state(|s| {
-            s.collections
-                .values()
-                .filter(|c| c.project_id == project)
-                .cloned()
-                .collect()
-        });
-        let (page, collections) = paginate(&all, req.page);
-        Ok(ListCollectionsResponse { page, collections })
+        self.reply("ListCollections", request)
     }
 
     async fn update_collection(
         &self,
         _ctx: Context,
-        req: UpdateCollectionRequest,
+        request: UpdateCollectionRequest,
     ) -> Result<UpdateCollectionResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let collection = self.with_state(|s| {
-            let old = Self::collection_of(s, project, req.collection.id)?;
-            let updated = Collection {
-                id: old.id,
-                project_id: old.project_id,
-                metadata: req.collection.metadata.or(old.metadata),
-                private: old.private,
-                reveal_key: req.collection.reveal_key,
-                created_at: old.created_at,
-                updated_at: self.clock,
-                base_uris: old.base_uris,
-                ..Collection::default()
-            };
-            s.collections.insert(updated.id, updated.clone());
-            Ok::<_, WebrpcError>(updated)
-        })?;
-        Ok(UpdateCollectionResponse { collection })
+        self.reply("UpdateCollection", request)
     }
 
     async fn delete_collection(
         &self,
         _ctx: Context,
-        req: DeleteCollectionRequest,
+        request: DeleteCollectionRequest,
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            s.collections.remove(&req.collection_id);
-            s.tokens.retain(|k, _| k.0 != req.collection_id);
-            s.assets.retain(|_, a| a.collection_id != req.collection_id);
-            Ok(DeleteCollectionResponse { status: true })
-        })
+        self.reply("DeleteCollection", request)
     }
 
     async fn publish_collection(
         &self,
         _ctx: Context,
-        req: PublishCollectionRequest,
+        request: PublishCollectionRequest,
     ) -> Result<PublishCollectionResponse, WebrpcError> {
-        let collection = self.set_private(
-            req.project_id,
-            req.collection_id,
-            false,
-            req.recursive.unwrap_or(false),
-        )?;
-        Ok(PublishCollectionResponse { collection })
+        self.reply("PublishCollection", request)
     }
 
     async fn unpublish_collection(
         &self,
         _ctx: Context,
-        req: UnpublishCollectionRequest,
+        request: UnpublishCollectionRequest,
     ) -> Result<UnpublishCollectionResponse, WebrpcError> {
-        let collection = self.set_private(req.project_id, req.collection_id, true, false)?;
-        Ok(UnpublishCollectionResponse { collection })
+        self.reply("UnpublishCollection", request)
     }
 
     async fn create_contract_collection(
         &self,
         _ctx: Context,
-        req: CreateContractCollectionRequest,
+        request: CreateContractCollectionRequest,
     ) -> Result<CreateContractCollectionResponse, WebrpcError> {
-        let mut link = req.contract_collection;
-        link.contract_address = link.contract_address.to_ascii_lowercase();
-        let key = (req.project_id, link.chain_id, link.contract_address.clone());
-        let contract_collection = self.with_state(|s| {
-            Self::collection_of(s, req.project_id, link.collection_id)?;
-            if s.contracts.contains_key(&key) {
-                return Err(MetadataError::RequestConflict.with_cause("contract already linked"));
-            }
-            link.id = s.next_id;
-            s.next_id += 1;
-            s.contracts.insert(key, link.clone());
-            Ok(link)
-        })?;
-        Ok(CreateContractCollectionResponse {
-            contract_collection,
-        })
+        self.reply("CreateContractCollection", request)
     }
 
     async fn get_contract_collection(
         &self,
         _ctx: Context,
-        req: GetContractCollectionRequest,
+        request: GetContractCollectionRequest,
     ) -> Result<GetContractCollectionResponse, WebrpcError> {
-        let key = (
-            req.project_id,
-            req.chain_id,
-            req.contract_address.to_ascii_lowercase(),
-        );
-        let contract_collection = self
-            .with_state(|s| s.contracts.get(&key).cloned())
-            .ok_or_else(|| not_found(format_args!("contract {}", req.contract_address)))?;
-        Ok(GetContractCollectionResponse {
-            contract_collection,
-        })
+        self.reply("GetContractCollection", request)
     }
 
     async fn list_contract_collections(
         &self,
         _ctx: Context,
-        req: ListContractCollectionsRequest,
+        request: ListContractCollectionsRequest,
     ) -> Result<ListContractCollectionsResponse, WebrpcError> {
-        let (links, collections) = self.with_state(|s| {
-            let links: Vec<ContractCollection> = s
-                .contracts
-                .iter()
-                .filter(|(k, l)| {
-                    k.0 == req.project_id
-                        && req.collection_id.is_none_or(|id| l.collection_id == id)
-                })
-                .map(|(_, l)| l.clone())
-                .collect();
-            let collections: Vec<Collection> = s
-                .collections
-                .values()
-                .filter(|c| links.iter().any(|l| l.collection_id == c.id))
-                .cloned()
-                .collect();
-            (links, collections)
-        });
-        let (page, contract_collections) = paginate(&links, req.page);
-        Ok(ListContractCollectionsResponse {
-            contract_collections,
-            collections,
-            page,
-        })
+        self.reply("ListContractCollections", request)
     }
 
     async fn update_contract_collection(
         &self,
         _ctx: Context,
-        req: UpdateContractCollectionRequest,
+        request: UpdateContractCollectionRequest,
     ) -> Result<UpdateContractCollectionResponse, WebrpcError> {
-        let mut link = req.contract_collection;
-        link.contract_address = link.contract_address.to_ascii_lowercase();
-        let key = (req.project_id, link.chain_id, link.contract_address.clone());
-        self.with_state(|s| {
-            Self::collection_of(s, req.project_id, link.collection_id)?;
-            let slot = s
-                .contracts
-                .get_mut(&key)
-                .ok_or_else(|| not_found(format_args!("contract {}", link.contract_address)))?;
-            link.id = slot.id;
-            *slot = link;
-            Ok(UpdateContractCollectionResponse { ok: true })
-        })
+        self.reply("UpdateContractCollection", request)
     }
 
     async fn delete_contract_collection(
         &self,
         _ctx: Context,
-        req: DeleteContractCollectionRequest,
+        request: DeleteContractCollectionRequest,
     ) -> Result<DeleteContractCollectionResponse, WebrpcError> {
-        let key = (
-            req.project_id,
-            req.chain_id,
-            req.contract_address.to_ascii_lowercase(),
-        );
-        let removed = self.with_state(|s| s.contracts.remove(&key).is_some());
-        Ok(DeleteContractCollectionResponse { ok: removed })
+        self.reply("DeleteContractCollection", request)
     }
 
     async fn create_token(
         &self,
         _ctx: Context,
-        req: CreateTokenRequest,
+        request: CreateTokenRequest,
     ) -> Result<CreateTokenResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let token_id = validate_token_id(&req.token.token_id)?;
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            let key = (req.collection_id, token_id.to_string());
-            if s.tokens.contains_key(&key) {
-                return Err(
-                    MetadataError::RequestConflict.with_cause(format!("token {token_id} exists"))
-                );
-            }
-            let mut token = req.token;
-            token.token_id = token_id.to_string();
-            token.updated_at = self.clock;
-            token.status = ResourceStatus::Available;
-            s.tokens.insert(key.clone(), token.clone());
-            s.private_tokens.insert(key, req.private.unwrap_or(false));
-            let assets = Self::token_assets(s, req.collection_id, token_id.as_str());
-            Ok(CreateTokenResponse { token, assets })
-        })
+        self.reply("CreateToken", request)
     }
 
     async fn get_token(
         &self,
         _ctx: Context,
-        req: GetTokenRequest,
+        request: GetTokenRequest,
     ) -> Result<GetTokenResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let token_id = validate_token_id(&req.token_id)?;
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            let token = s
-                .tokens
-                .get(&(req.collection_id, token_id.to_string()))
-                .cloned()
-                .ok_or_else(|| not_found(format_args!("token {token_id}")))?;
-            let assets = Self::token_assets(s, req.collection_id, token_id.as_str());
-            Ok(GetTokenResponse { token, assets })
-        })
+        self.reply("GetToken", request)
     }
 
     async fn list_tokens(
         &self,
         _ctx: Context,
-        req: ListTokensRequest,
+        request: ListTokensRequest,
     ) -> Result<ListTokensResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let all = self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            Ok::<_, WebrpcError>(
-                s.tokens
-                    .iter()
-                    .filter(|(k, _)| k.0 == req.collection_id)
-                    .map(|(_, t)| t.clone())
-                    .collect::<Vec<_>>(),
-            )
-        })?;
-        let (page, tokens) = paginate(&all, req.page);
-        Ok(ListTokensResponse { page, tokens })
+        self.reply("ListTokens", request)
     }
 
     async fn update_token(
         &self,
         _ctx: Context,
-        req: UpdateTokenRequest,
+        request: UpdateTokenRequest,
     ) -> Result<UpdateTokenResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let token_id = validate_token_id(&req.token_id)?;
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            let key = (req.collection_id, token_id.to_string());
-            if !s.tokens.contains_key(&key) {
-                return Err(not_found(format_args!("token {token_id}")));
-            }
-            let mut token = req.token;
-            token.token_id = token_id.to_string();
-            token.updated_at = self.clock;
-            s.tokens.insert(key.clone(), token.clone());
-            if let Some(private) = req.private {
-                s.private_tokens.insert(key, private);
-            }
-            Ok(UpdateTokenResponse { token })
-        })
+        self.reply("UpdateToken", request)
     }
 
     async fn delete_token(
         &self,
         _ctx: Context,
-        req: DeleteTokenRequest,
+        request: DeleteTokenRequest,
     ) -> Result<DeleteTokenResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        let token_id = validate_token_id(&req.token_id)?;
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.collection_id)?;
-            let key = (req.collection_id, token_id.to_string());
-            s.private_tokens.remove(&key);
-            Ok(DeleteTokenResponse {
-                status: s.tokens.remove(&key).is_some(),
-            })
-        })
+        self.reply("DeleteToken", request)
     }
 
     async fn create_asset(
         &self,
         _ctx: Context,
-        req: CreateAssetRequest,
+        request: CreateAssetRequest,
     ) -> Result<CreateAssetResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            Self::collection_of(s, project, req.asset.collection_id)?;
-            let mut asset = req.asset;
-            asset.id = s.next_id;
-            s.next_id += 1;
-            asset.url = format!(
-                "{}/projects/{project}/collections/{}/assets/{}",
-                self.base, asset.collection_id, asset.id
-            );
-            asset.updated_at = self.clock;
-            s.assets.insert(asset.id, asset.clone());
-            Ok(CreateAssetResponse { asset })
-        })
+        self.reply("CreateAsset", request)
     }
 
     async fn get_asset(
         &self,
         _ctx: Context,
-        req: GetAssetRequest,
+        request: GetAssetRequest,
     ) -> Result<GetAssetResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            let asset = s
-                .assets
-                .get(&req.asset_id)
-                .cloned()
-                .ok_or_else(|| not_found(format_args!("asset {}", req.asset_id)))?;
-            Self::collection_of(s, project, asset.collection_id)?;
-            Ok(GetAssetResponse { asset })
-        })
+        self.reply("GetAsset", request)
     }
 
     async fn update_asset(
         &self,
         _ctx: Context,
-        req: UpdateAssetRequest,
+        request: UpdateAssetRequest,
     ) -> Result<UpdateAssetResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            let old = s
-                .assets
-                .get(&req.asset.id)
-                .cloned()
-                .ok_or_else(|| not_found(format_args!("asset {}", req.asset.id)))?;
-            Self::collection_of(s, project, old.collection_id)?;
-            let asset = Asset {
-                id: old.id,
-                collection_id: old.collection_id,
-                url: old.url,
-                updated_at: self.clock,
-                ..req.asset
-            };
-            s.assets.insert(asset.id, asset.clone());
-            Ok(UpdateAssetResponse { asset })
-        })
+        self.reply("UpdateAsset", request)
     }
 
     async fn delete_asset(
         &self,
         _ctx: Context,
-        req: DeleteAssetRequest,
+        request: DeleteAssetRequest,
     ) -> Result<DeleteAssetResponse, WebrpcError> {
-        let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
-        self.with_state(|s| {
-            let Some(asset) = s.assets.get(&req.asset_id).cloned() else {
-                return Ok(DeleteAssetResponse { status: false });
-            };
-            Self::collection_of(s, project, asset.collection_id)?;
-            s.assets.remove(&req.asset_id);
-            Ok(DeleteAssetResponse { status: true })
-        })
+        self.reply("DeleteAsset", request)
     }
 }
 
@@ -656,7 +367,7 @@ where
     }
 }
 
-/// The fixed clock of [`Memory`] in these tests.
+/// The fixed time the canned answers carry.
 pub(crate) fn clock() -> Timestamp {
     "2024-10-23T07:10:45.118089Z".parse().unwrap()
 }

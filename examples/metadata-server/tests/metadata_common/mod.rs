@@ -3,7 +3,6 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses its own subset; a private module
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,35 +30,13 @@ pub const SECRET: &[u8] = b"test secret";
 /// The public URL in-process servers put in `baseURIs`.
 pub const PUBLIC_URL: &str = "http://metadata.test";
 
-/// A database path in a fresh temporary directory ([`tempfile::TempDir`]); the directory,
-/// with the database, its WAL files and anything next to it, is removed on drop.
-#[derive(Debug)]
-pub struct TempDb {
-    dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl TempDb {
-    /// A fresh, unique path (the file does not exist yet); `name` prefixes the directory.
-    pub fn new(name: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("webrpc-metadata-{name}-"))
-            .tempdir()
-            .expect("create a temp dir");
-        let path = dir.path().join("metadata.db");
-        TempDb { dir, path }
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 /// A signed token for `project` with the test secret.
 pub fn token(project: u64) -> String {
     JwtAuth::new(SECRET).dev_token(project, "0x00000000000000000000000000000000000000aa")
 }
+
+/// The database file's name inside [`Harness::db`].
+pub const DB_FILE: &str = "metadata.db";
 
 /// The typed client type used by the tests, calling the app in process.
 pub type TestClient<S> = CollectionsClient<Client<MetadataApp<S>>>;
@@ -68,8 +45,8 @@ pub type TestClient<S> = CollectionsClient<Client<MetadataApp<S>>>;
 pub struct Harness<S: Store> {
     pub app: MetadataApp<S>,
     pub store: Arc<S>,
-    /// Keeps the database file alive (and removes it at the end).
-    pub db: Option<TempDb>,
+    /// The temporary directory holding the SQLite file [`DB_FILE`] (removed at the end).
+    pub db: Option<tempfile::TempDir>,
     /// Keeps the PostgreSQL database alive (and drops it at the end).
     pub pg: Option<pg::TestDatabase>,
 }
@@ -90,8 +67,12 @@ impl Harness<MemoryStore> {
 impl Harness<SqliteStore> {
     /// Over a fresh SQLite file.
     pub fn sqlite(name: &str) -> Self {
-        let db = TempDb::new(name);
-        let store = Arc::new(SqliteStore::open(db.path()).expect("open sqlite store"));
+        let db = tempfile::Builder::new()
+            .prefix(&format!("webrpc-metadata-{name}-"))
+            .tempdir()
+            .expect("create a temp dir");
+        let store =
+            Arc::new(SqliteStore::open(db.path().join(DB_FILE)).expect("open sqlite store"));
         Harness {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,

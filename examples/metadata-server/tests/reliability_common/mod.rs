@@ -6,7 +6,6 @@
 #![allow(dead_code, unreachable_pub)] // each test file uses its own subset; a private module
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,36 +34,6 @@ pub fn token(project: u64) -> String {
 
 /// The typed client over loopback.
 pub type RemoteClient = CollectionsClient<Client<HttpTransport>>;
-
-/// A database path in a fresh temporary directory ([`tempfile::TempDir`]); the directory,
-/// with the database, its WAL files and anything next to it, is removed on drop.
-#[derive(Debug)]
-pub struct TempDb {
-    dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl TempDb {
-    /// A fresh, unique path (the file does not exist yet); `name` prefixes the directory.
-    pub fn new(name: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("webrpc-metadata-{name}-"))
-            .tempdir()
-            .expect("create a temp dir");
-        let path = dir.path().join("metadata.db");
-        TempDb { dir, path }
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The path as a command-line argument.
-    pub fn arg(&self) -> String {
-        self.path.to_str().expect("utf-8 temp path").to_owned()
-    }
-}
 
 /// A running `metadata-server` child process.
 #[derive(Debug)]
