@@ -4,8 +4,9 @@
 //! **Connections.** A pool ([`r2d2`]) of connections of the synchronous `postgres` client;
 //! like SQLite calls, store calls block and run on tokio's blocking pool
 //! ([`Store::BLOCKING`]). A connection broken by a database restart fails its `BEGIN` and
-//! is replaced by a fresh one instead of failing the call. Each connection keeps its prepared statements. TLS is not supported: connect over a Unix
-//! socket or a trusted network.
+//! is replaced by a fresh one instead of failing the call. Each connection keeps its
+//! prepared statements. TLS is not supported: connect over a Unix socket or a trusted
+//! network.
 //!
 //! **Transactions.** The rules of the service ([`crate::collections`]) run over one
 //! transaction per call. A write is one `READ COMMITTED` transaction in which every row the
@@ -24,18 +25,18 @@
 //! transaction is never re-run behind the caller's back: taking a connection and `BEGIN`
 //! are retried (up to [`MAX_ATTEMPTS`] times: a connection cut by a database restart fails
 //! its `BEGIN` and is replaced, and a call waits up to [`CONNECTION_TIMEOUT`] for a
-//! connection while the database is unreachable); a failure
-//! once the transaction has started — a deadlock (40P01) between writers that lock the same
+//! connection while the database is unreachable); a failure once the transaction has
+//! started — a deadlock (40P01) between writers that lock the same
 //! rows in different orders, a connection lost mid-transaction — rolls it back and fails
 //! the call, whose log line says nothing was written. A connection lost *while committing*
 //! leaves the outcome unknown: the call fails and its log line says so. No call is
 //! answered with a success before its commit, and none that failed is answered as one.
 //!
 //! **Layout.** The tables of the SQLite store, with `BIGINT` ids and `BOOLEAN` flags;
-//! assets keep the hash of their uploaded bytes in `content`;
-//! metadata objects are kept as JSON text, reveal keys as `BYTEA` (their UTF-8 bytes:
-//! `TEXT` cannot hold the NUL character a client may send) and timestamps as RFC 3339 text with nanoseconds
-//! (so `updatedAt` keeps strictly increasing, which PostgreSQL's microsecond `timestamptz`
+//! assets keep the hash of their uploaded bytes in `content`; metadata objects are kept as
+//! JSON text, reveal keys as `BYTEA` (their UTF-8 bytes: `TEXT` cannot hold the NUL
+//! character a client may send) and timestamps as RFC 3339 text with nanoseconds (so
+//! `updatedAt` keeps strictly increasing, which PostgreSQL's microsecond `timestamptz`
 //! could not). `settings` holds server settings shared by all instances, such as the
 //! generated JWT secret. The schema is versioned in `schema_version`, migrated forward at
 //! start under an advisory lock (instances starting together migrate once), and a database
