@@ -280,7 +280,6 @@ fn limit_offset_after(page: PageRequest) -> (i64, i64, i64) {
     )
 }
 
-
 fn table_name(table: Table) -> &'static str {
     match table {
         Table::Collections => "collections",
@@ -495,17 +494,26 @@ impl PgTx<'_> {
 
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
         let statement = self.statement(sql)?;
-        self.client.borrow_mut().query(&statement, params).map_err(pg)
+        self.client
+            .borrow_mut()
+            .query(&statement, params)
+            .map_err(pg)
     }
 
     fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
         let statement = self.statement(sql)?;
-        self.client.borrow_mut().query_opt(&statement, params).map_err(pg)
+        self.client
+            .borrow_mut()
+            .query_opt(&statement, params)
+            .map_err(pg)
     }
 
     fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Row> {
         let statement = self.statement(sql)?;
-        self.client.borrow_mut().query_one(&statement, params).map_err(pg)
+        self.client
+            .borrow_mut()
+            .query_one(&statement, params)
+            .map_err(pg)
     }
 
     fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
@@ -1045,7 +1053,11 @@ impl PostgresStore {
     /// a `REPEATABLE READ READ ONLY` snapshot), committed when `f` succeeds and rolled back
     /// when it fails. Taking a connection and `BEGIN` are retried when the connection turns
     /// out broken; `f` itself runs once (see the module docs).
-    fn run<T>(&self, write: bool, f: impl FnOnce(&mut PgTx<'_>) -> StoreResult<T>) -> StoreResult<T> {
+    fn run<T>(
+        &self,
+        write: bool,
+        f: impl FnOnce(&mut PgTx<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let Some(pool) = &self.pool else {
             unreachable!("the pool is only taken when the store is dropped");
         };
