@@ -13,6 +13,7 @@ use http::HeaderValue;
 use super::app::{AppConfig, CallLimits};
 use super::assets::DEFAULT_MAX_UPLOAD_BYTES;
 use super::logging::LogFormat;
+use super::postgresql::DEFAULT_POOL_SIZE;
 
 /// Default listen address: `127.0.0.1:4242`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4242";
@@ -30,6 +31,8 @@ pub enum StoreKind {
     Sqlite,
     /// Process memory: fast, gone when the process stops.
     Memory,
+    /// A PostgreSQL database (`--database-url`), shared by any number of instances.
+    Postgres,
 }
 
 /// The local Sequence Metadata server: the `Collections` webrpc service on an embedded store,
@@ -49,6 +52,23 @@ pub struct ServerArgs {
     /// Store to use.
     #[arg(long, value_enum, default_value_t = StoreKind::Sqlite, env = "METADATA_STORE")]
     pub store: StoreKind,
+
+    /// PostgreSQL database of `--store postgres`: a URL
+    /// (`postgres://user:password@host:port/dbname`; a Unix socket directory as a
+    /// percent-encoded host, e.g. `postgres://user@%2Frun%2Fpostgresql/dbname`) or a
+    /// `key=value` connection string. Its schema is created or migrated at start.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most pooled PostgreSQL connections of this instance (`--store postgres`).
+    #[arg(long, default_value_t = DEFAULT_POOL_SIZE, env = "METADATA_DATABASE_POOL_SIZE")]
+    pub database_pool_size: u32,
+
+    /// Directory of uploaded asset files. Default: `<db>.assets/` with the SQLite store, a
+    /// temporary directory (lost on exit) otherwise; with several instances on one
+    /// PostgreSQL database, give them one shared directory.
+    #[arg(long, env = "METADATA_ASSETS_DIR")]
+    pub assets_dir: Option<PathBuf>,
 
     /// HS256 secret that JWTs are signed with. Without it, a random secret is generated once
     /// and kept in the database (the memory store generates one per run).
@@ -132,7 +152,7 @@ impl ServerArgs {
         AppConfig {
             limits: self.call_limits(),
             cors_origins: self.cors_origins.clone(),
-            assets_dir: None,
+            assets_dir: self.assets_dir.clone(),
             max_upload_bytes: self.max_upload_bytes,
         }
     }
@@ -178,11 +198,37 @@ mod tests {
         assert_eq!(args.dev_project, 1);
         assert_eq!(args.log_format, LogFormat::Text);
         assert_eq!(args.jwt_cache, 0);
+        assert_eq!(args.database_url, None);
+        assert_eq!(args.database_pool_size, DEFAULT_POOL_SIZE);
+        assert_eq!(args.assets_dir, None);
         assert!(args.cors_origins.is_empty());
         assert_eq!(args.call_limits(), CallLimits::default());
         assert_eq!(
             args.public_url("127.0.0.1:5000".parse().unwrap()),
             "http://127.0.0.1:5000"
+        );
+    }
+
+    #[test]
+    fn postgres_flags() {
+        let args = ServerArgs::try_parse_from([
+            "metadata-server",
+            "--store",
+            "postgres",
+            "--database-url",
+            "postgres://u@%2Ftmp/db",
+            "--database-pool-size",
+            "4",
+            "--assets-dir",
+            "/srv/assets",
+        ])
+        .unwrap();
+        assert_eq!(args.store, StoreKind::Postgres);
+        assert_eq!(args.database_url.as_deref(), Some("postgres://u@%2Ftmp/db"));
+        assert_eq!(args.database_pool_size, 4);
+        assert_eq!(
+            args.app_config().assets_dir,
+            Some(PathBuf::from("/srv/assets"))
         );
     }
 
@@ -216,6 +262,7 @@ mod tests {
             "https://app.example.com",
         ])
         .unwrap();
+        assert_eq!(args.assets_dir, None);
         assert_eq!(
             args.call_limits(),
             CallLimits {

@@ -22,8 +22,9 @@
 //!   operations of a store.
 //! - [`Store`] ([`store`]): where rows are kept, read in snapshots and written in
 //!   transactions ([`store::ReadTx`], [`store::WriteTx`]); implemented by [`SqliteStore`]
-//!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool) and [`MemoryStore`]
-//!   ([`memory`]; maps under a `RwLock`).
+//!   ([`sqlite`]; WAL, `synchronous=FULL`, one writer plus a read pool), [`PostgresStore`]
+//!   ([`postgresql`]; a connection pool, row locks, shared by any number of instances) and
+//!   [`MemoryStore`] ([`memory`]; maps under a `RwLock`).
 //! - [`public`]: `GET /projects/{p}/collections/{c}.json` and
 //!   `GET /projects/{p}/collections/{c}/tokens/{tokenId}` for published collections.
 //! - [`config`], [`logging`] and [`server`]: the command line, the log (non-blocking, plain
@@ -71,6 +72,7 @@ pub mod config;
 pub mod jwt_cache;
 pub mod logging;
 pub mod memory;
+pub mod postgresql;
 pub mod public;
 pub mod server;
 pub mod service;
@@ -84,6 +86,7 @@ pub use auth::{AuthLayer, AuthProject, Claims, JwtAuth};
 pub use config::{ServerArgs, StoreKind};
 pub use jwt_cache::JwtCache;
 pub use memory::MemoryStore;
+pub use postgresql::PostgresStore;
 pub use service::MetadataService;
 pub use sqlite::SqliteStore;
 pub use store::{PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET};

@@ -14,6 +14,7 @@ use super::app::MetadataApp;
 use super::auth::{generate_secret, JwtAuth};
 use super::config::{ServerArgs, StoreKind};
 use super::memory::MemoryStore;
+use super::postgresql::PostgresStore;
 use super::sqlite::{SqliteStore, JWT_SECRET_SETTING};
 use super::store::{Store, StoreError};
 
@@ -26,6 +27,9 @@ pub enum StartError {
     /// The store could not be opened (the text may name the file: it is for the operator).
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    /// `--store postgres` without `--database-url` / `DATABASE_URL`.
+    #[error("--store postgres needs --database-url (or DATABASE_URL)")]
+    NoDatabaseUrl,
     /// No random secret could be generated.
     #[error("cannot generate a JWT secret: {0}")]
     Random(getrandom::Error),
@@ -47,6 +51,7 @@ pub enum StartError {
 enum SecretSource {
     Given,
     Stored,
+    Shared,
     PerRun,
 }
 
@@ -84,6 +89,9 @@ impl Banner<'_> {
         let secret = match secret {
             SecretSource::Given => "from --jwt-secret / METADATA_JWT_SECRET",
             SecretSource::Stored => "generated once, kept in the database (settings table)",
+            SecretSource::Shared => {
+                "generated once, kept in the database (settings table), shared by all instances"
+            }
             SecretSource::PerRun => "generated for this run (memory store)",
         };
         let rpc = |method: &str, body: &str| {
@@ -184,6 +192,35 @@ pub async fn run(
             let label = format!("sqlite {}", args.db.display());
             serve(args, Arc::new(store), label, secret, source, out, shutdown).await
         }
+        StoreKind::Postgres => {
+            let url = args
+                .database_url
+                .clone()
+                .filter(|url| !url.is_empty())
+                .ok_or(StartError::NoDatabaseUrl)?;
+            let pool_size = args.database_pool_size;
+            let store = tokio::task::spawn_blocking(move || {
+                let store = PostgresStore::connect(&url, pool_size)?;
+                let secret = match given {
+                    Some(secret) => (secret, SecretSource::Given),
+                    None => {
+                        // A failing random generator is reported as such below.
+                        let secret = store.setting_or_insert(JWT_SECRET_SETTING, || {
+                            generate_secret().map_err(|e| {
+                                StoreError::Internal(format!("random generator failed: {e}"))
+                            })
+                        })?;
+                        (secret, SecretSource::Shared)
+                    }
+                };
+                Ok::<_, StoreError>((store, secret))
+            })
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let (store, (secret, source)) = store?;
+            let label = store.label().to_owned();
+            serve(args, Arc::new(store), label, secret, source, out, shutdown).await
+        }
     }
 }
 
@@ -216,7 +253,7 @@ async fn serve<S: Store>(
             .map_err(|e| StoreError::Internal(e.to_string()))??
     };
     let mut config = args.app_config();
-    if args.store == StoreKind::Sqlite {
+    if args.store == StoreKind::Sqlite && config.assets_dir.is_none() {
         let mut dir = args.db.clone().into_os_string();
         dir.push(".assets");
         config.assets_dir = Some(dir.into());
@@ -244,7 +281,16 @@ async fn serve<S: Store>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let app = MetadataApp::try_with_config(store, auth, &public_url, config)?;
+    // Blocking: sweeping the asset directory reads the store, which for PostgreSQL must not
+    // happen on an async worker thread.
+    let app = {
+        let public_url = public_url.clone();
+        tokio::task::spawn_blocking(move || {
+            MetadataApp::try_with_config(store, auth, &public_url, config)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??
+    };
     Banner {
         addr,
         public_url: &public_url,

@@ -6,8 +6,10 @@
 //! `Collections` service (project scoping, cascades, soft deletion, unique-key checks,
 //! publishing, ids and timestamps) are written once over these operations in
 //! [`crate::collections`]; a store decides none of them. Implemented by
-//! [`MemoryStore`](super::MemoryStore) (maps under a `RwLock`) and
-//! [`SqliteStore`](super::SqliteStore) (one SQL transaction per write); a new store
+//! [`MemoryStore`](super::MemoryStore) (maps under a `RwLock`),
+//! [`SqliteStore`](super::SqliteStore) (one SQL transaction per write) and
+//! [`PostgresStore`](super::PostgresStore) (one PostgreSQL transaction per call, shared by
+//! many instances); a new store
 //! implements [`ReadTx`], [`WriteTx`] and [`Store`] and is checked by the same contract suite,
 //! `tests/store_contract.rs` (one `store_contract!` line per store).
 //!

@@ -35,6 +35,7 @@ async fn everything_survives_a_restart() {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,
             db: None,
+            pg: None,
         };
         let client = h.client(21);
         let c = create_collection(&client, "Durable").await;
@@ -108,6 +109,7 @@ async fn everything_survives_a_restart() {
         app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
         store,
         db: None,
+        pg: None,
     };
     let client = h.client(21);
     let got = client

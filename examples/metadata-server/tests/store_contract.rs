@@ -8,7 +8,9 @@
 
 use metadata_server::collections::{self, ContractUpdate, UploadedContent};
 use metadata_server::store::{PageRequest, Table};
-use metadata_server::{MemoryStore, SqliteStore, Store, StoreError, PAGE_BYTE_BUDGET};
+use metadata_server::{
+    MemoryStore, PostgresStore, SqliteStore, Store, StoreError, PAGE_BYTE_BUDGET,
+};
 use sequence_metadata::{Asset, CollectionMetadata, TokenMetadata};
 
 /// A fresh store and what keeps it alive (the temporary directory of a database file).
@@ -30,6 +32,44 @@ fn sqlite_file() -> Fixture<SqliteStore> {
     Fixture {
         store,
         _dir: Some(dir),
+    }
+}
+
+#[allow(dead_code, unreachable_pub)] // shared with the other test files
+#[path = "metadata_common/pg.rs"]
+mod pg;
+
+/// A fresh PostgreSQL database and a store on it; `None` (having said why on stderr)
+/// without a PostgreSQL server (see `metadata_common/pg.rs`).
+fn postgres() -> Option<PgFixture> {
+    let db = pg::TestDatabase::create("contract")?;
+    let store = PostgresStore::connect(&db.url, 2).expect("connect the postgres store");
+    Some(PgFixture { store, _db: db })
+}
+
+/// A store on a PostgreSQL test database (dropped after the store).
+struct PgFixture {
+    store: PostgresStore,
+    _db: pg::TestDatabase,
+}
+
+/// A fixture, or none when its store is unavailable (and the test is skipped).
+trait MaybeFixture {
+    type Fixture;
+    fn available(self) -> Option<Self::Fixture>;
+}
+
+impl<S> MaybeFixture for Fixture<S> {
+    type Fixture = Fixture<S>;
+    fn available(self) -> Option<Fixture<S>> {
+        Some(self)
+    }
+}
+
+impl MaybeFixture for Option<PgFixture> {
+    type Fixture = PgFixture;
+    fn available(self) -> Option<PgFixture> {
+        self
     }
 }
 
@@ -575,7 +615,10 @@ macro_rules! store_contract {
             $(
                 #[test]
                 fn $test() {
-                    let fixture = $open;
+                    use super::MaybeFixture;
+                    let Some(fixture) = $open.available() else {
+                        return;
+                    };
                     super::$test(&fixture.store);
                 }
             )*
@@ -585,3 +628,4 @@ macro_rules! store_contract {
 
 store_contract!(memory, super::memory());
 store_contract!(sqlite_file, super::sqlite_file());
+store_contract!(postgres, super::postgres());

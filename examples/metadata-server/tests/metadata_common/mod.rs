@@ -17,7 +17,9 @@ use tower::ServiceExt;
 use webrpc_client::Client;
 use webrpc_core::WebrpcError;
 
-use metadata_server::{JwtAuth, MemoryStore, MetadataApp, SqliteStore, Store};
+use metadata_server::{JwtAuth, MemoryStore, MetadataApp, PostgresStore, SqliteStore, Store};
+
+pub mod pg;
 
 /// Generous bound on anything that waits for another process or task.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -45,6 +47,8 @@ pub struct Harness<S: Store> {
     pub store: Arc<S>,
     /// The temporary directory holding the SQLite file [`DB_FILE`] (removed at the end).
     pub db: Option<tempfile::TempDir>,
+    /// Keeps the PostgreSQL database alive (and drops it at the end).
+    pub pg: Option<pg::TestDatabase>,
 }
 
 impl Harness<MemoryStore> {
@@ -55,6 +59,7 @@ impl Harness<MemoryStore> {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,
             db: None,
+            pg: None,
         }
     }
 }
@@ -72,7 +77,25 @@ impl Harness<SqliteStore> {
             app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
             store,
             db: Some(db),
+            pg: None,
         }
+    }
+}
+
+impl Harness<PostgresStore> {
+    /// Over a fresh PostgreSQL database; `None` (having said why) without a PostgreSQL
+    /// server (see [`pg`]).
+    pub fn postgres(name: &str) -> Option<Self> {
+        let db = pg::TestDatabase::create(name)?;
+        let store = pg::off_runtime(|| PostgresStore::connect(&db.url, 8))
+            .expect("connect the postgres store");
+        let store = Arc::new(store);
+        Some(Harness {
+            app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+            store,
+            db: None,
+            pg: Some(db),
+        })
     }
 }
 
@@ -162,8 +185,9 @@ pub fn assert_kind(err: &WebrpcError, kind: MetadataError) -> String {
     err.cause().unwrap_or_default().to_owned()
 }
 
-/// Runs an async scenario against both stores: `both_stores!(name, scenario)` makes the
-/// tests `name_memory` and `name_sqlite`.
+/// Runs an async scenario against every store: `both_stores!(name, scenario)` makes the
+/// tests `name::memory`, `name::sqlite` and `name::postgres` (which skips, saying why,
+/// without a PostgreSQL server: see [`pg`]).
 #[macro_export]
 macro_rules! both_stores {
     ($name:ident, $scenario:ident) => {
@@ -178,6 +202,13 @@ macro_rules! both_stores {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 $scenario(&Harness::sqlite(stringify!($name))).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(harness) = Harness::postgres(stringify!($name)) {
+                    $scenario(&harness).await;
+                }
             }
         }
     };
