@@ -131,8 +131,15 @@ pub(crate) async fn upload<S: Store>(
     request: Request,
     (project, collection, asset): (u64, u64, u64),
 ) -> Response {
-    let result = match check_upload(&service, &uploads, request.headers(), project, collection, asset)
-        .await
+    let result = match check_upload(
+        &service,
+        &uploads,
+        request.headers(),
+        project,
+        collection,
+        asset,
+    )
+    .await
     {
         Ok(existing) => store_upload(&uploads, &service, request, existing).await,
         Err(err) => {
@@ -255,7 +262,8 @@ async fn store_upload<S: Store>(
                 if matches!(err, UploadError::TooLarge(_)) {
                     // Let the client finish sending, so it reads the 413 (see `drain`).
                     let mut left = uploads.max_bytes;
-                    let drained = tokio::time::timeout(DRAIN_TIME, drain_field(&mut field, &mut left));
+                    let drained =
+                        tokio::time::timeout(DRAIN_TIME, drain_field(&mut field, &mut left));
                     if matches!(drained.await, Ok(true)) {
                         drop(field);
                         let rest = async {
