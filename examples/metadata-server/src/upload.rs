@@ -9,6 +9,9 @@
 //! `PermissionDenied` (403), an asset that is missing or in another collection `NotFound`,
 //! no `file` field or a broken body `WebrpcBadRequest` (400), bytes over the limit
 //! `WebrpcBadRequest` with HTTP 413 and a cause naming the limit.
+//!
+//! An error answer waits until the rest of the body has been read and dropped (bounded; see
+//! `drain`), so a client that writes the whole body before reading sees it.
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 // Node-only helpers shared by the tests: the server to talk to (from the environment the
 // Rust test `tests/sdk_js.rs` sets), HS256 tokens for the auth error cases, a PNG encoder.
 import { createHmac } from 'node:crypto'
-import { deflateSync, crc32 } from 'node:zlib'
+import { deflateSync } from 'node:zlib'
 
 /** Where the server is and how to call it, from METADATA_URL, METADATA_JWT, METADATA_JWT_SECRET. */
 export function serverFromEnv() {
@@ -27,6 +27,16 @@ export function hs256(claims, secret) {
   const signingInput = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`
   const sig = createHmac('sha256', secret).update(signingInput).digest('base64url')
   return `${signingInput}.${sig}`
+}
+
+/** CRC-32 (ISO-HDLC, as PNG chunks use), bitwise: node:zlib's crc32 needs Node 20.15+. */
+function crc32(bytes) {
+  let crc = 0xffffffff
+  for (const byte of bytes) {
+    crc ^= byte
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1
+  }
+  return (crc ^ 0xffffffff) >>> 0
 }
 
 /** A `width`×`height` RGBA PNG filled by `pixel(x, y) -> [r, g, b, a]`. */
