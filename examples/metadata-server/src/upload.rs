@@ -9,6 +9,9 @@
 //! `PermissionDenied` (403), an asset that is missing or in another collection `NotFound`,
 //! no `file` field or a broken body `WebrpcBadRequest` (400), bytes over the limit
 //! `WebrpcBadRequest` with HTTP 413 and a cause naming the limit.
+//!
+//! An error answer waits until the rest of the body has been read and dropped (bounded; see
+//! `drain`), so a client that writes the whole body before reading sees it.
 
 use std::sync::Arc;
 
@@ -126,7 +129,24 @@ pub(crate) async fn upload<S: Store>(
     request: Request,
     (project, collection, asset): (u64, u64, u64),
 ) -> Response {
-    match store_upload(&service, &uploads, request, project, collection, asset).await {
+    let result = match check_upload(
+        &service,
+        &uploads,
+        request.headers(),
+        project,
+        collection,
+        asset,
+    )
+    .await
+    {
+        Ok(target) => store_upload(&uploads, &service, request, target).await,
+        Err(err) => {
+            // Answered before reading the body: read it first (see `drain`).
+            drain(request.into_body(), uploads.max_bytes).await;
+            Err(err)
+        }
+    };
+    match result {
         Ok(asset) => match codec::encode(&asset) {
             Ok(body) => {
                 let mut response = Response::new(axum::body::Body::from(body));
@@ -142,17 +162,57 @@ pub(crate) async fn upload<S: Store>(
     }
 }
 
-async fn store_upload<S: Store>(
+/// How long [`drain`] reads at most, like nginx's `lingering_time`.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and drops the rest of a request body, up to `budget` bytes and [`DRAIN_TIME`],
+/// before an error answer. An HTTP/1.1 client such as Node's `fetch` (undici) writes the
+/// whole body before it reads the answer; a server that answers and closes with the body
+/// still unread makes the kernel reset the connection, and the client sees `EPIPE` or
+/// `ECONNRESET` instead of the error (the "lingering close" of nginx and Apache). Past the
+/// budget the answer goes out anyway.
+async fn drain(body: axum::body::Body, budget: u64) {
+    use bytes::Buf;
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut left = budget;
+    let read = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |data| data.remaining() as u64);
+            match left.checked_sub(len) {
+                Some(rest) => left = rest,
+                None => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read).await;
+}
+
+/// Reads and drops the rest of `field`, counting its bytes against `left`; `false` when the
+/// budget ran out or the body broke.
+async fn drain_field(field: &mut axum::extract::multipart::Field<'_>, left: &mut u64) -> bool {
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => match left.checked_sub(chunk.len() as u64) {
+                Some(rest) => *left = rest,
+                None => return false,
+            },
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// The checks made before the body is read: the token, its project, the asset.
+async fn check_upload<S: Store>(
     service: &MetadataService<S>,
     uploads: &Uploads,
-    request: Request,
+    headers: &http::HeaderMap,
     project: u64,
     collection: u64,
     asset: u64,
-) -> Result<Asset, WebrpcError> {
-    let caller = uploads
-        .auth
-        .verify_header(request.headers().get(AUTHORIZATION))?;
+) -> Result<(u64, u64, u64), WebrpcError> {
+    let caller = uploads.auth.verify_header(headers.get(AUTHORIZATION))?;
     if caller.project_id != project {
         return Err(MetadataError::PermissionDenied.with_cause(format!(
             "the token grants access to project {}, not project {project}",
@@ -160,6 +220,15 @@ async fn store_upload<S: Store>(
         )));
     }
     asset_in(service, project, collection, asset).await?;
+    Ok((project, collection, asset))
+}
+
+async fn store_upload<S: Store>(
+    uploads: &Uploads,
+    service: &MetadataService<S>,
+    request: Request,
+    (project, collection, asset): (u64, u64, u64),
+) -> Result<Asset, WebrpcError> {
     let mut multipart = Multipart::from_request(request, &())
         .await
         .map_err(|e| BuiltinError::WebrpcBadRequest.with_cause(e.body_text()))?;
@@ -182,10 +251,32 @@ async fn store_upload<S: Store>(
     loop {
         let chunk: Option<Bytes> = field.chunk().await.map_err(bad_body)?;
         let Some(chunk) = chunk else { break };
-        upload = tokio::task::spawn_blocking(move || upload.write(&chunk).map(|()| upload))
+        let written = tokio::task::spawn_blocking(move || upload.write(&chunk).map(|()| upload))
             .await
-            .map_err(|e| io_error(std::io::Error::other(e)))?
-            .map_err(upload_error)?;
+            .map_err(|e| io_error(std::io::Error::other(e)))?;
+        match written {
+            Ok(next) => upload = next,
+            Err(err) => {
+                if matches!(err, UploadError::TooLarge(_)) {
+                    // Let the client finish sending, so it reads the 413 (see `drain`).
+                    let mut left = uploads.max_bytes;
+                    let drained =
+                        tokio::time::timeout(DRAIN_TIME, drain_field(&mut field, &mut left));
+                    if matches!(drained.await, Ok(true)) {
+                        drop(field);
+                        let rest = async {
+                            while let Ok(Some(mut other)) = multipart.next_field().await {
+                                if !drain_field(&mut other, &mut left).await {
+                                    return;
+                                }
+                            }
+                        };
+                        let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
+                    }
+                }
+                return Err(upload_error(err));
+            }
+        }
     }
     let files = Arc::clone(&uploads.files);
     let store = Arc::clone(service.store());

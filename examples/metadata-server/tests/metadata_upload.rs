@@ -669,4 +669,112 @@ async fn files_no_live_asset_uses_are_swept_when_the_app_starts<S: Store>(
     let _restarted = app_in(store, dir);
     assert!(!dir.join(&orphan).exists());
     assert!(dir.join(&used).exists());
+
+/// An upload request as raw HTTP/1.1 bytes, `Connection: close`, `BEARER` scheme.
+fn raw_upload(path: &str, jwt: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let auth = jwt.map_or(String::new(), |jwt| {
+        format!("authorization: BEARER {jwt}\r\n")
+    });
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nhost: x\r\n{auth}\
+         content-type: multipart/form-data; boundary={BOUNDARY}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// Writes all of `request` as a client that reads only afterwards (like undici), then
+/// reads the answer; `Err` when the server reset the connection before taking the request.
+async fn write_then_read(addr: std::net::SocketAddr, request: &[u8]) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request)
+        .await
+        .map_err(|e| format!("writing the request failed: {e}"))?;
+    Ok(reliability_common::read_until_closed(&mut stream).await)
+}
+
+/// Node's `fetch` (undici) writes a whole request body before it reads the answer. An error
+/// answered before the body is read (a bad token, another project, a missing asset) or in the
+/// middle of it (over the size limit) must let the client finish writing, or closing the
+/// connection with bytes unread resets it and the client sees `EPIPE` instead of the error.
+/// The bodies are larger than loopback's socket buffers can hold (32 MiB + 4 MiB here), so
+/// the write succeeds only if the server reads them.
+#[tokio::test]
+async fn upload_errors_are_answered_after_the_body_is_read_so_the_client_sees_them() {
+    use reliability_common::ServerProcess;
+
+    // Default limit, 100 MiB: a 64 MiB body is one the server would have accepted.
+    let server = ServerProcess::start(&["--store", "memory"], "warn").await;
+    let client = server.client(1);
+    let collection = create_collection(&client, "Early errors").await;
+    let asset = create_asset(&client, collection.id).await;
+    let path = |asset: u64| {
+        format!(
+            "/projects/1/collections/{}/assets/{asset}/upload",
+            collection.id
+        )
+    };
+    let jwt = reliability_common::token(1);
+    let foreign = reliability_common::token(2);
+    let big = multipart("file", "big.bin", &vec![7u8; 64 << 20]);
+    let cases = [
+        (
+            "no token",
+            path(asset.id),
+            None,
+            "HTTP/1.1 401",
+            "Unauthorized",
+        ),
+        (
+            "another project's token",
+            path(asset.id),
+            Some(foreign.as_str()),
+            "HTTP/1.1 403",
+            "PermissionDenied",
+        ),
+        (
+            "a missing asset",
+            path(asset.id + 1000),
+            Some(jwt.as_str()),
+            "HTTP/1.1 400",
+            "NotFound",
+        ),
+    ];
+    for (case, path, jwt, status, error) in cases {
+        let answer = write_then_read(server.addr, &raw_upload(&path, jwt, &big))
+            .await
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert!(answer.starts_with(status), "{case}: {answer}");
+        assert!(
+            answer.contains(&format!("\"error\":\"{error}\"")),
+            "{case}: {answer}"
+        );
+    }
+    drop(server);
+
+    // A 40 MiB limit and a body 36 MiB over it: the server stops storing at the limit,
+    // reads the rest (up to another limit's worth), answers 413.
+    let server = ServerProcess::start(
+        &["--store", "memory", "--max-upload-bytes", "41943040"],
+        "warn",
+    )
+    .await;
+    let client = server.client(1);
+    let collection = create_collection(&client, "Over").await;
+    let asset = create_asset(&client, collection.id).await;
+    let path = format!(
+        "/projects/1/collections/{}/assets/{}/upload",
+        collection.id, asset.id
+    );
+    let over = multipart("file", "over.bin", &vec![7u8; 76 << 20]);
+    let answer = write_then_read(server.addr, &raw_upload(&path, Some(&jwt), &over))
+        .await
+        .unwrap_or_else(|e| panic!("over the limit: {e}"));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("41943040 bytes"), "{answer}");
 }
