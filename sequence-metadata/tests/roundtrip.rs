@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full};
 use sequence_metadata::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
+use webrpc_client::CallOptions;
 
 use common::{clock, recorded_client, Exchange, Memory, DEFAULT_PROJECT};
 
@@ -38,7 +39,7 @@ fn metadata(name: &str) -> CollectionMetadata {
 async fn every_method_round_trips_with_the_expected_json() {
     let now = clock().to_string();
     let (api, wire) = recorded_client(Arc::new(Memory::new(clock())));
-    let ctx = Context::new;
+    let ctx = CallOptions::new;
 
     // CreateCollection: projectId absent, the collection as a client builds it.
     let created = api
@@ -762,7 +763,7 @@ async fn responses_from_go_with_null_lists_decode_as_empty() {
         .unwrap();
     let out = CollectionsClient::new(client)
         .list_tokens(
-            Context::new(),
+            Default::default(),
             ListTokensRequest {
                 collection_id: 1,
                 ..Default::default()
@@ -777,8 +778,8 @@ async fn responses_from_go_with_null_lists_decode_as_empty() {
 fn client_futures_are_send() {
     fn is_send<T: Send>(_: &T) {}
     let (api, _wire) = recorded_client(Arc::new(Memory::new(clock())));
-    is_send(&api.publish_collection(Context::new(), PublishCollectionRequest::default()));
-    is_send(&api.list_contract_collections(Context::new(), Default::default()));
+    is_send(&api.publish_collection(Default::default(), PublishCollectionRequest::default()));
+    is_send(&api.list_contract_collections(Default::default(), Default::default()));
 }
 
 #[cfg(feature = "client")]
@@ -823,7 +824,7 @@ async fn client_builder_sends_the_credentials() {
         .unwrap();
     let out = CollectionsClient::new(client)
         .delete_asset(
-            Context::new(),
+            Default::default(),
             DeleteAssetRequest {
                 project_id: None,
                 asset_id: 5,
@@ -848,7 +849,7 @@ async fn client_builder_sends_the_credentials() {
         .build_with(transport)
         .unwrap();
     let out = CollectionsClient::new(client)
-        .delete_asset(Context::new(), DeleteAssetRequest::default())
+        .delete_asset(Default::default(), DeleteAssetRequest::default())
         .await
         .unwrap();
     assert!(!out.status);

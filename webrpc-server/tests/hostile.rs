@@ -26,7 +26,7 @@ use http::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 use webrpc_server::{Router, Server};
 
 /// The body timeout the servers here run with: an answer that only comes when it fires is
@@ -247,7 +247,7 @@ async fn a_declared_over_limit_body_over_h2c_is_answered_413_at_once() {
 
 /// A router whose `Echo` handler counts the calls it runs.
 fn counting_router(runs: Arc<AtomicUsize>) -> Router {
-    router().route::<Echo, _, _, _>(move |_ctx: Context, req: EchoRequest| {
+    router().route(Echo, move |_ctx: RequestContext, req: EchoRequest| {
         let runs = Arc::clone(&runs);
         async move {
             runs.fetch_add(1, Ordering::SeqCst);
@@ -312,7 +312,7 @@ async fn calls_reset_before_their_handler_starts_never_run_it() {
     );
     let answer = client
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 value: 7,
                 label: None,
@@ -389,7 +389,7 @@ async fn blocking_work_holds_its_slot_until_it_ends_and_sees_its_caller_leave() 
         router()
             .concurrency_limit(ConcurrencyLimit::new(1))
             .handler_timeout(Duration::from_millis(200))
-            .route::<Echo, _, _, _>(move |ctx: Context, req: EchoRequest| {
+            .route(Echo, move |ctx: RequestContext, req: EchoRequest| {
                 let (locked, writes, finished) = (
                     Arc::clone(&locked),
                     Arc::clone(&writes),

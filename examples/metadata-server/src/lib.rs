@@ -31,7 +31,7 @@
 //! use std::sync::Arc;
 //! use metadata_server::{JwtAuth, MemoryStore, MetadataApp};
 //! use sequence_metadata::{
-//!     Collection, CollectionMetadata, Collections, CollectionsClient, Context,
+//!     Collection, CollectionMetadata, Collections, CollectionsClient, RequestContext,
 //!     CreateCollectionRequest,
 //! };
 //!
@@ -45,7 +45,7 @@
 //!     .unwrap();
 //! let collections = CollectionsClient::new(client);
 //! let created = collections
-//!     .create_collection(Context::new(), CreateCollectionRequest {
+//!     .create_collection(Default::default(), CreateCollectionRequest {
 //!         project_id: None,
 //!         collection: Collection {
 //!             metadata: Some(CollectionMetadata { name: "Demo".into(), ..Default::default() }),

@@ -27,7 +27,7 @@ use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use sequence_metadata::{MetadataError, Properties, TokenMetadata};
 use serde::Serialize;
-use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
+use webrpc_core::{codec, BuiltinError, RequestContext, WebrpcError};
 
 use super::service::MetadataService;
 use super::store::Store;
@@ -205,7 +205,7 @@ pub(crate) async fn handle<S: Store>(
             project,
             collection,
         } => match service
-            .run(&Context::new(), move |store| {
+            .run(&RequestContext::new(), move |store| {
                 store.public_collection(project, collection)
             })
             .await
@@ -219,7 +219,7 @@ pub(crate) async fn handle<S: Store>(
             collection,
             token_id,
         } => match service
-            .run(&Context::new(), move |store| {
+            .run(&RequestContext::new(), move |store| {
                 store.public_token(project, collection, &token_id)
             })
             .await

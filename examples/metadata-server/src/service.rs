@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use sequence_metadata::{
-    Collection, CollectionBaseURIs, Collections, Context, CreateAssetRequest, CreateAssetResponse,
+    Collection, CollectionBaseURIs, Collections, RequestContext, CreateAssetRequest, CreateAssetResponse,
     CreateCollectionRequest, CreateCollectionResponse, CreateContractCollectionRequest,
     CreateContractCollectionResponse, CreateTokenRequest, CreateTokenResponse, DeleteAssetRequest,
     DeleteAssetResponse, DeleteCollectionRequest, DeleteCollectionResponse,
@@ -68,8 +68,8 @@ fn store_error(err: StoreError) -> WebrpcError {
 }
 
 /// The caller's project: the token's, which a `projectId` argument may repeat but not change.
-fn project(ctx: &Context, requested: Option<u64>) -> Result<u64, WebrpcError> {
-    let auth = ctx.extensions.get::<AuthProject>().ok_or_else(|| {
+fn project(ctx: &RequestContext, requested: Option<u64>) -> Result<u64, WebrpcError> {
+    let auth = ctx.extensions().get::<AuthProject>().ok_or_else(|| {
         MetadataError::Unauthorized.with_cause("the request carries no authenticated project")
     })?;
     match requested {
@@ -146,7 +146,7 @@ impl<S: Store> MetadataService<S> {
     /// the store checks again once it holds its write lock, and the call's concurrency slot
     /// stays taken until the store call really ends, even if the handler's future was
     /// dropped first.
-    pub(crate) async fn run<T, F>(&self, ctx: &Context, f: F) -> Result<T, WebrpcError>
+    pub(crate) async fn run<T, F>(&self, ctx: &RequestContext, f: F) -> Result<T, WebrpcError>
     where
         T: Send + 'static,
         F: FnOnce(&S) -> StoreResult<T> + Send + 'static,
@@ -162,9 +162,11 @@ impl<S: Store> MetadataService<S> {
 }
 
 impl<S: Store> Collections for MetadataService<S> {
+    type Ctx = RequestContext;
+
     async fn create_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateCollectionRequest,
     ) -> Result<CreateCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -185,7 +187,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetCollectionRequest,
     ) -> Result<GetCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -200,7 +202,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_collections(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListCollectionsRequest,
     ) -> Result<ListCollectionsResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -220,7 +222,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateCollectionRequest,
     ) -> Result<UpdateCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -242,7 +244,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteCollectionRequest,
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -254,7 +256,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn publish_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: PublishCollectionRequest,
     ) -> Result<PublishCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -272,7 +274,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn unpublish_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UnpublishCollectionRequest,
     ) -> Result<UnpublishCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -289,7 +291,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateContractCollectionRequest,
     ) -> Result<CreateContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -313,7 +315,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetContractCollectionRequest,
     ) -> Result<GetContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -331,7 +333,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_contract_collections(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListContractCollectionsRequest,
     ) -> Result<ListContractCollectionsResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -351,7 +353,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateContractCollectionRequest,
     ) -> Result<UpdateContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -377,7 +379,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteContractCollectionRequest,
     ) -> Result<DeleteContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -392,7 +394,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateTokenRequest,
     ) -> Result<CreateTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -413,7 +415,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetTokenRequest,
     ) -> Result<GetTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -429,7 +431,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_tokens(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListTokensRequest,
     ) -> Result<ListTokensResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -448,7 +450,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateTokenRequest,
     ) -> Result<UpdateTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -475,7 +477,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteTokenRequest,
     ) -> Result<DeleteTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -490,7 +492,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateAssetRequest,
     ) -> Result<CreateAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -503,7 +505,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetAssetRequest,
     ) -> Result<GetAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -516,7 +518,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateAssetRequest,
     ) -> Result<UpdateAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -530,7 +532,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteAssetRequest,
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;

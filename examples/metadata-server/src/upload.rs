@@ -21,7 +21,7 @@ use http::header::{
 use http::StatusCode;
 use sequence_metadata::{Asset, MetadataError};
 use tower::ServiceExt;
-use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
+use webrpc_core::{codec, BuiltinError, RequestContext, WebrpcError};
 
 use crate::assets::{is_content_name, AssetFiles, UploadError};
 use crate::auth::JwtAuth;
@@ -114,7 +114,7 @@ async fn asset_in<S: Store>(
     asset: u64,
 ) -> Result<Asset, WebrpcError> {
     let found = service
-        .run(&Context::new(), move |store| {
+        .run(&RequestContext::new(), move |store| {
             store.get_asset(project, asset)
         })
         .await?;
@@ -214,7 +214,7 @@ async fn store_upload<S: Store>(
     existing.width = width;
     existing.height = height;
     service
-        .run(&Context::new(), move |store| {
+        .run(&RequestContext::new(), move |store| {
             store.update_asset(project, existing)
         })
         .await
@@ -242,7 +242,7 @@ pub(crate) async fn serve<S: Store>(
     (project, collection, asset, sha256): (u64, u64, u64, String),
 ) -> Response {
     let published = service
-        .run(&Context::new(), move |store| {
+        .run(&RequestContext::new(), move |store| {
             store.public_collection(project, collection)
         })
         .await;

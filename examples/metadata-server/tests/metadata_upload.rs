@@ -19,7 +19,6 @@ use sequence_metadata::{
     Asset, Collections, CreateAssetRequest, GetAssetRequest, PublishCollectionRequest,
 };
 use tower::ServiceExt;
-use webrpc_core::Context;
 
 use metadata_common::{create_collection, token, Harness, PUBLIC_URL, SECRET};
 use metadata_server::{AppConfig, JwtAuth, MemoryStore, MetadataApp};
@@ -78,7 +77,7 @@ fn json(response: &Response<Bytes>) -> serde_json::Value {
 async fn create_asset<C: Collections>(client: &C, collection: u64) -> Asset {
     client
         .create_asset(
-            Context::new(),
+            Default::default(),
             CreateAssetRequest {
                 project_id: None,
                 asset: Asset {
@@ -128,7 +127,7 @@ async fn an_uploaded_image_fills_the_asset_and_is_served_only_while_published() 
     // The RPC sees the same asset.
     let stored = client
         .get_asset(
-            Context::new(),
+            Default::default(),
             GetAssetRequest {
                 project_id: None,
                 asset_id: asset.id,
@@ -145,7 +144,7 @@ async fn an_uploaded_image_fills_the_asset_and_is_served_only_while_published() 
 
     client
         .publish_collection(
-            Context::new(),
+            Default::default(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: collection.id,
@@ -368,7 +367,7 @@ async fn an_upload_cut_by_kill_9_leaves_the_previous_bytes_and_no_partial_file()
     let stored = server
         .client(1)
         .get_asset(
-            Context::new(),
+            Default::default(),
             GetAssetRequest {
                 project_id: None,
                 asset_id: asset.id,

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use webrpc_client::Client;
-use webrpc_core::{service, Context, WebrpcError};
+use webrpc_core::{service, RequestContext, WebrpcError};
 use webrpc_server::{Router, Server};
 
 service! {
@@ -32,9 +32,11 @@ service! {
 struct Polite;
 
 impl Greeter for Polite {
+    type Ctx = RequestContext;
+
     async fn say_hello(
         &self,
-        _: Context,
+        _: RequestContext,
         req: SayHelloRequest,
     ) -> Result<SayHelloResponse, WebrpcError> {
         Ok(SayHelloResponse {
@@ -58,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let greeter = GreeterClient::new(Client::new(&url)?);
     let reply = greeter
         .say_hello(
-            Context::new(),
+            Default::default(),
             SayHelloRequest {
                 name: "webrpc".into(),
             },

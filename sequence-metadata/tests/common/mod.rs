@@ -145,9 +145,11 @@ fn validate_token_id(token_id: &str) -> Result<BigInt, WebrpcError> {
 }
 
 impl Collections for Memory {
+    type Ctx = RequestContext;
+
     async fn create_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: CreateCollectionRequest,
     ) -> Result<CreateCollectionResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -177,7 +179,7 @@ impl Collections for Memory {
 
     async fn get_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetCollectionRequest,
     ) -> Result<GetCollectionResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -191,7 +193,7 @@ impl Collections for Memory {
 
     async fn list_collections(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: ListCollectionsRequest,
     ) -> Result<ListCollectionsResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -208,7 +210,7 @@ impl Collections for Memory {
 
     async fn update_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: UpdateCollectionRequest,
     ) -> Result<UpdateCollectionResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -233,7 +235,7 @@ impl Collections for Memory {
 
     async fn delete_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: DeleteCollectionRequest,
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -248,7 +250,7 @@ impl Collections for Memory {
 
     async fn publish_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: PublishCollectionRequest,
     ) -> Result<PublishCollectionResponse, WebrpcError> {
         let collection = self.set_private(
@@ -262,7 +264,7 @@ impl Collections for Memory {
 
     async fn unpublish_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: UnpublishCollectionRequest,
     ) -> Result<UnpublishCollectionResponse, WebrpcError> {
         let collection = self.set_private(req.project_id, req.collection_id, true, false)?;
@@ -271,7 +273,7 @@ impl Collections for Memory {
 
     async fn create_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: CreateContractCollectionRequest,
     ) -> Result<CreateContractCollectionResponse, WebrpcError> {
         let mut link = req.contract_collection;
@@ -294,7 +296,7 @@ impl Collections for Memory {
 
     async fn get_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetContractCollectionRequest,
     ) -> Result<GetContractCollectionResponse, WebrpcError> {
         let key = (
@@ -312,7 +314,7 @@ impl Collections for Memory {
 
     async fn list_contract_collections(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: ListContractCollectionsRequest,
     ) -> Result<ListContractCollectionsResponse, WebrpcError> {
         let (links, collections) = self.with_state(|s| {
@@ -343,7 +345,7 @@ impl Collections for Memory {
 
     async fn update_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: UpdateContractCollectionRequest,
     ) -> Result<UpdateContractCollectionResponse, WebrpcError> {
         let mut link = req.contract_collection;
@@ -363,7 +365,7 @@ impl Collections for Memory {
 
     async fn delete_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: DeleteContractCollectionRequest,
     ) -> Result<DeleteContractCollectionResponse, WebrpcError> {
         let key = (
@@ -377,7 +379,7 @@ impl Collections for Memory {
 
     async fn create_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: CreateTokenRequest,
     ) -> Result<CreateTokenResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -403,7 +405,7 @@ impl Collections for Memory {
 
     async fn get_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetTokenRequest,
     ) -> Result<GetTokenResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -422,7 +424,7 @@ impl Collections for Memory {
 
     async fn list_tokens(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: ListTokensRequest,
     ) -> Result<ListTokensResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -442,7 +444,7 @@ impl Collections for Memory {
 
     async fn update_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: UpdateTokenRequest,
     ) -> Result<UpdateTokenResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -466,7 +468,7 @@ impl Collections for Memory {
 
     async fn delete_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: DeleteTokenRequest,
     ) -> Result<DeleteTokenResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -483,7 +485,7 @@ impl Collections for Memory {
 
     async fn create_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: CreateAssetRequest,
     ) -> Result<CreateAssetResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -504,7 +506,7 @@ impl Collections for Memory {
 
     async fn get_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetAssetRequest,
     ) -> Result<GetAssetResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -521,7 +523,7 @@ impl Collections for Memory {
 
     async fn update_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: UpdateAssetRequest,
     ) -> Result<UpdateAssetResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -546,7 +548,7 @@ impl Collections for Memory {
 
     async fn delete_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: DeleteAssetRequest,
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         let project = req.project_id.unwrap_or(DEFAULT_PROJECT);
@@ -662,7 +664,7 @@ pub(crate) fn clock() -> Timestamp {
 }
 
 /// A client over a recorded in-process router serving `service`.
-pub(crate) fn recorded_client<T: Collections>(
+pub(crate) fn recorded_client<T: Collections<Ctx = RequestContext>>(
     service: Arc<T>,
 ) -> (
     CollectionsClient<webrpc_client::Client<Recording<webrpc_server::Router>>>,

@@ -11,7 +11,7 @@
 
 use clap::Parser;
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient, Context,
+    Collection, CollectionMetadata, Collections, CollectionsClient,
     CreateCollectionRequest, PublishCollectionRequest,
 };
 
@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let created = collections
         .create_collection(
-            Context::new(),
+            Default::default(),
             CreateCollectionRequest {
                 project_id: None, // the JWT's project
                 collection: Collection {
@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let published = collections
         .publish_collection(
-            Context::new(),
+            Default::default(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: created.id,
