@@ -44,7 +44,8 @@ fn webrpc_router() -> Router {
         .lock()
         .unwrap()
         .insert((seed.project_id, seed.id), seed);
-    Router::new().route(PublishCollection, 
+    Router::new().route(
+        PublishCollection,
         move |_ctx: RequestContext, req: PublishCollectionRequest| {
             let store = store.clone();
             async move {

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tower::ServiceExt;
 use webrpc_client::Client;
-use webrpc_core::{BuiltinError, RequestContext, ErrorKind, WebrpcError, WebrpcHeader};
+use webrpc_core::{BuiltinError, ErrorKind, RequestContext, WebrpcError, WebrpcHeader};
 use webrpc_server::{Router, Server};
 
 use examples::interop::*;

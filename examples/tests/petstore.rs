@@ -43,13 +43,21 @@ struct OnePet;
 impl PetStore for OnePet {
     type Ctx = RequestContext;
 
-    async fn add_pet(&self, _: RequestContext, req: AddPetRequest) -> Result<AddPetResponse, WebrpcError> {
+    async fn add_pet(
+        &self,
+        _: RequestContext,
+        req: AddPetRequest,
+    ) -> Result<AddPetResponse, WebrpcError> {
         Ok(AddPetResponse {
             pet: Pet { id: 1, ..req.pet },
         })
     }
 
-    async fn get_pet(&self, _: RequestContext, req: GetPetRequest) -> Result<GetPetResponse, WebrpcError> {
+    async fn get_pet(
+        &self,
+        _: RequestContext,
+        req: GetPetRequest,
+    ) -> Result<GetPetResponse, WebrpcError> {
         Err(PetstoreError::PetNotFound.with_cause(format!("pet {}", req.id)))
     }
 
@@ -61,7 +69,11 @@ impl PetStore for OnePet {
         Ok(ListPetsResponse::default())
     }
 
-    async fn adopt(&self, _: RequestContext, _: AdoptRequest) -> Result<AdoptResponse, WebrpcError> {
+    async fn adopt(
+        &self,
+        _: RequestContext,
+        _: AdoptRequest,
+    ) -> Result<AdoptResponse, WebrpcError> {
         Err(PetstoreError::AlreadyAdopted.err())
     }
 }

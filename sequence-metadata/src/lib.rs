@@ -84,7 +84,7 @@
 //! use webrpc_core::WebrpcError;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let router = webrpc_server::Router::new().route(PublishCollection, 
+//! let router = webrpc_server::Router::new().route(PublishCollection,
 //!     |_ctx: RequestContext, req: PublishCollectionRequest| async move {
 //!         if req.collection_id != 888 {
 //!             return Err(MetadataError::NotFound.with_cause(format!("collection {}", req.collection_id)));
@@ -143,7 +143,7 @@ pub use client::{client_builder, DEFAULT_BASE_URL};
 #[cfg(feature = "server")]
 pub use server::{admin_router, metadata_router, router};
 pub use webrpc_core::{
-    self, BigInt, BuiltinError, RequestContext, ParseBigIntError, Timestamp, WebrpcError,
+    self, BigInt, BuiltinError, ParseBigIntError, RequestContext, Timestamp, WebrpcError,
 };
 
 /// A JSON object of arbitrary values (`map<string, any>`), such as a collection's

@@ -73,7 +73,8 @@ fn catalogue_matches_the_spec_table() {
 /// A server whose GetCollection fails with the schema error whose code is the
 /// `collectionId`, with a cause unless the id is odd.
 fn failing_router() -> webrpc_server::Router {
-    webrpc_server::Router::new().route(GetCollection, 
+    webrpc_server::Router::new().route(
+        GetCollection,
         |_ctx: RequestContext, req: GetCollectionRequest| async move {
             let code = i32::try_from(req.collection_id).unwrap();
             let kind = MetadataError::from_code(code).expect("a catalogue code");
@@ -182,11 +183,15 @@ async fn store_errors_come_back_with_their_cause() {
 #[tokio::test]
 async fn builtin_errors_reach_the_client_typed() {
     let router = webrpc_server::Router::new()
-        .route(GetCollection, |_ctx: RequestContext, _req: GetCollectionRequest| async move {
-            // Not a webrpc error: the server answers WebrpcEndpoint with its text as cause.
-            Err::<GetCollectionResponse, _>(std::io::Error::other("disk on fire"))
-        })
-        .route(DeleteCollection, 
+        .route(
+            GetCollection,
+            |_ctx: RequestContext, _req: GetCollectionRequest| async move {
+                // Not a webrpc error: the server answers WebrpcEndpoint with its text as cause.
+                Err::<GetCollectionResponse, _>(std::io::Error::other("disk on fire"))
+            },
+        )
+        .route(
+            DeleteCollection,
             |_ctx: RequestContext, req: DeleteCollectionRequest| async move {
                 if req.collection_id == 1 {
                     panic!("handler bug");

@@ -175,7 +175,11 @@ struct Echoer;
 impl Kitchen for Echoer {
     type Ctx = RequestContext;
 
-    async fn echo(&self, _ctx: RequestContext, req: EchoRequest) -> Result<EchoResponse, WebrpcError> {
+    async fn echo(
+        &self,
+        _ctx: RequestContext,
+        req: EchoRequest,
+    ) -> Result<EchoResponse, WebrpcError> {
         Ok(EchoResponse {
             scalars: req.scalars,
             containers: req.containers.unwrap_or_default(),
@@ -196,7 +200,11 @@ impl Kitchen for Echoer {
         })
     }
 
-    async fn r#type(&self, _ctx: RequestContext, req: TypeRequest) -> Result<TypeResponse, WebrpcError> {
+    async fn r#type(
+        &self,
+        _ctx: RequestContext,
+        req: TypeRequest,
+    ) -> Result<TypeResponse, WebrpcError> {
         Ok(TypeResponse {
             r#loop: vec![req.r#type, format!("{:?}", req.r#match)],
         })

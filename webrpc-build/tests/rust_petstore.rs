@@ -16,7 +16,7 @@ use petstore::*;
 use serde_json::json;
 use webrpc_build::rust::Options;
 use webrpc_core::{
-    BuiltinError, RequestContext, Method, MethodVisitor, StreamMethod, Timestamp, WebrpcError,
+    BuiltinError, Method, MethodVisitor, RequestContext, StreamMethod, Timestamp, WebrpcError,
 };
 
 #[test]
@@ -283,7 +283,11 @@ impl PetStore for Shop {
         })
     }
 
-    async fn ping(&self, _ctx: RequestContext, _req: PingRequest) -> Result<PingResponse, WebrpcError> {
+    async fn ping(
+        &self,
+        _ctx: RequestContext,
+        _req: PingRequest,
+    ) -> Result<PingResponse, WebrpcError> {
         Ok(PingResponse {})
     }
 
@@ -309,7 +313,10 @@ fn client() -> PetStoreClient<webrpc_client::Client<webrpc_server::Router>> {
 #[tokio::test]
 async fn generated_client_calls_generated_server_in_process() {
     let shop = client();
-    let owner = shop.add_pet(Default::default(), sample_pet()).await.unwrap();
+    let owner = shop
+        .add_pet(Default::default(), sample_pet())
+        .await
+        .unwrap();
     assert_eq!(owner.pets.len(), 1);
     // The secret never travelled.
     assert_eq!(owner.pets[0].secret, "");
@@ -361,7 +368,10 @@ async fn schema_errors_reach_the_client_typed() {
 #[tokio::test]
 async fn deprecated_methods_still_work() {
     #[allow(deprecated)]
-    let out = client().ping(Default::default(), PingRequest {}).await.unwrap();
+    let out = client()
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     assert_eq!(out, PingResponse {});
 }
 

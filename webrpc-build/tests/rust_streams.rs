@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 use streams::*;
 use webrpc_build::rust::Options;
-use webrpc_core::{RequestContext, MessageStream, Method, MethodVisitor, StreamMethod, WebrpcError};
+use webrpc_core::{
+    MessageStream, Method, MethodVisitor, RequestContext, StreamMethod, WebrpcError,
+};
 
 #[test]
 fn checked_in_code_is_what_the_generator_makes() {
@@ -233,7 +235,13 @@ async fn the_generated_client_and_mount_serve_and_call_streams_in_process() {
     .await;
     assert_eq!(items[0].as_ref().unwrap().topic, "t");
 
-    let items = collect(client.ticks(Default::default(), TicksRequest {}).await.unwrap()).await;
+    let items = collect(
+        client
+            .ticks(Default::default(), TicksRequest {})
+            .await
+            .unwrap(),
+    )
+    .await;
     let labels: Vec<String> = items.into_iter().map(|i| i.unwrap().label).collect();
     assert_eq!(labels, vec!["1", "2", "3"]);
 

@@ -73,8 +73,8 @@ mod stream;
 mod transport;
 
 pub use client::{
-    CallOptions, Client, ClientBuilder, ConfigError, DEFAULT_RESPONSE_LIMIT,
-    DEFAULT_TIMEOUT, X_ACCESS_KEY,
+    CallOptions, Client, ClientBuilder, ConfigError, DEFAULT_RESPONSE_LIMIT, DEFAULT_TIMEOUT,
+    X_ACCESS_KEY,
 };
 pub use transport::{
     HttpTransport, TransportFuture, TransportOptions, DEFAULT_CONNECT_TIMEOUT,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use webrpc_client::{CallOptions, Client, X_ACCESS_KEY};
-use webrpc_core::{service, BuiltinError, RequestContext, MethodInfo, WebrpcError};
+use webrpc_core::{service, BuiltinError, MethodInfo, RequestContext, WebrpcError};
 use webrpc_server::Router;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use webrpc_client::{CallOptions, Client, TransportOptions};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
-    error_catalogue, BuiltinError, Caller, RequestContext, MessageStream, Routes, StreamFuture,
+    error_catalogue, BuiltinError, Caller, MessageStream, RequestContext, Routes, StreamFuture,
     WebrpcError,
 };
 use webrpc_server::{Router, Server};
@@ -647,7 +647,10 @@ async fn exercise<C: Counter>(counter: &C) {
 /// The handler's early error: returned directly in process, sent in the stream (with 200)
 /// by the router, as gen-golang does.
 async fn early_error<C: Counter>(counter: &C) -> WebrpcError {
-    match counter.count(Default::default(), CountRequest::default()).await {
+    match counter
+        .count(Default::default(), CountRequest::default())
+        .await
+    {
         Err(err) => err,
         Ok(stream) => {
             let items = drain(stream).await;
@@ -717,7 +720,8 @@ async fn one_trait_over_loopback_http1_and_h2c() {
 async fn server_shutdown_reaches_the_client_as_stream_lost() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        Count,
         |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter([Ok(tick(0))]).chain(stream::pending()))
         },

@@ -103,7 +103,9 @@ pub trait Routes: Sized {
 /// let empty: webrpc_core::Empty = webrpc_core::codec::decode_request(b"null").unwrap();
 /// assert_eq!(&webrpc_core::codec::encode(&empty).unwrap()[..], b"{}");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct Empty {}
 
 /// Declares a webrpc service once, for client and server use.

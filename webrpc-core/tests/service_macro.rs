@@ -99,8 +99,7 @@ fn new_structs_are_camel_case_in_json_and_take_struct_attributes() {
     .unwrap();
     assert_eq!(&body[..], br#"{"noteText":"hi"}"#);
     // `#[serde(deny_unknown_fields)]` reached the struct.
-    let err = codec::decode_request::<ShoutRequest>(br#"{"noteText":"hi","extra":1}"#)
-        .unwrap_err();
+    let err = codec::decode_request::<ShoutRequest>(br#"{"noteText":"hi","extra":1}"#).unwrap_err();
     assert!(err.cause().unwrap().contains("unknown field"), "{err}");
     // And `#[derive(Clone, PartialEq)]` did.
     let req = codec::decode_request::<ShoutRequest>(br#"{"noteText":"hi"}"#).unwrap();
@@ -173,11 +172,7 @@ impl Caller for Loopback {
                 );
             }
             let answer = match M::NAME {
-                "Shout" => codec::encode(
-                    &Board
-                        .shout(ctx, codec::decode_request(&body)?)
-                        .await?,
-                ),
+                "Shout" => codec::encode(&Board.shout(ctx, codec::decode_request(&body)?).await?),
                 "Count" => codec::encode(&Board.count(ctx, Empty {}).await?),
                 _ => codec::encode(&Empty {}),
             }
@@ -211,7 +206,9 @@ async fn shout_hi<N: Notes>(notes: &N, ctx: N::Ctx) -> String {
 
 #[test]
 fn the_same_trait_code_runs_in_process_and_through_a_caller() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         assert_eq!(shout_hi(&Board, Default::default()).await, "nobody: HI!");
         let client = NotesClient::new(Loopback);

@@ -61,7 +61,8 @@ impl StreamMethod for Feed {
 }
 
 fn router() -> Router {
-    Router::new().route_stream::<Feed, _, _, _, WebrpcError>(Feed, 
+    Router::new().route_stream::<Feed, _, _, _, WebrpcError>(
+        Feed,
         |_ctx: RequestContext, req: FeedRequest| async move {
             let stream = if req.idle {
                 stream::pending().boxed()

@@ -320,19 +320,20 @@ impl Router {
         // The encode buffer starts at the size of this method's last answer, so a typical
         // response is written without growing the buffer.
         let state = Arc::new((handler, AtomicUsize::new(256)));
-        let erased = move |ctx: RequestContext, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
-            let state = Arc::clone(&state);
-            Box::pin(async move {
-                let request: M::Request = codec::decode_request(&body)?;
-                drop(body);
-                let (handler, size_hint) = &*state;
-                let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
-                let bytes =
-                    codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
-                size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
-                Ok(Reply::Unary(bytes))
-            })
-        };
+        let erased =
+            move |ctx: RequestContext, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
+                let state = Arc::clone(&state);
+                Box::pin(async move {
+                    let request: M::Request = codec::decode_request(&body)?;
+                    drop(body);
+                    let (handler, size_hint) = &*state;
+                    let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
+                    let bytes =
+                        codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
+                    size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
+                    Ok(Reply::Unary(bytes))
+                })
+            };
         self.insert(M::INFO, M::WEBRPC_HEADER, Arc::new(erased));
         self
     }

@@ -303,7 +303,10 @@ async fn calls_over_the_concurrency_limit_are_answered_429_never_hang() {
     assert!(ok >= LIMIT as u64, "{ok} calls ran");
     assert!(limited > 0, "no call was over the limit");
     // Slots are given back.
-    client.ping(Default::default(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 

@@ -51,13 +51,16 @@ const ROUTES: [&str; 9] = [
 ];
 
 fn router() -> webrpc_server::Router {
-    common::router().route(FailWith, |_ctx: RequestContext, req: FailWithRequest| async move {
-        let err = WebrpcError::new("Custom", req.code, "custom error", req.status);
-        Err::<FailWithResponse, _>(match req.cause {
-            Some(cause) => err.with_cause(cause),
-            None => err,
-        })
-    })
+    common::router().route(
+        FailWith,
+        |_ctx: RequestContext, req: FailWithRequest| async move {
+            let err = WebrpcError::new("Custom", req.code, "custom error", req.status);
+            Err::<FailWithResponse, _>(match req.cause {
+                Some(cause) => err.with_cause(cause),
+                None => err,
+            })
+        },
+    )
 }
 
 fn method() -> impl Strategy<Value = String> {

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use webrpc_client::{Client, TransportOptions};
-use webrpc_core::{WebrpcError};
+use webrpc_core::WebrpcError;
 use webrpc_server::{Router, Server};
 
 struct Running {
@@ -159,7 +159,10 @@ async fn header_read_timeout_closes_slow_clients_and_others_are_served() {
 
     // Meanwhile, others are served.
     let client = TestClient::new(Client::new(&server.url()).unwrap());
-    client.ping(Default::default(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
 
     for (which, stream) in [("slow", &mut slow), ("silent", &mut silent)] {
         let mut buf = Vec::new();
@@ -178,7 +181,10 @@ async fn header_read_timeout_closes_slow_clients_and_others_are_served() {
     // (A new client: the first one's idle connection was closed by the same timeout, which
     // here is far shorter than the client's pool idle timeout.)
     let client = TestClient::new(Client::new(&server.url()).unwrap());
-    client.ping(Default::default(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -201,7 +207,10 @@ async fn oversized_body_gets_an_envelope_not_a_reset() {
         ("WebrpcBadRequest", -4, 413)
     );
     // The same client keeps working.
-    client.ping(Default::default(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -215,7 +224,10 @@ async fn panics_do_not_take_the_server_down() {
             .await
             .unwrap_err();
         assert_eq!((err.code(), err.status()), (-6, 500));
-        client.ping(Default::default(), PingRequest {}).await.unwrap();
+        client
+            .ping(Default::default(), PingRequest {})
+            .await
+            .unwrap();
     }
     server.shutdown().await;
 }
@@ -236,7 +248,10 @@ async fn graceful_shutdown_finishes_calls_in_flight() {
     }
     // Wait until the calls are in the server (bounded), then ask it to stop.
     let probe = TestClient::new(Client::new(&url).unwrap());
-    probe.ping(Default::default(), PingRequest {}).await.unwrap();
+    probe
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let addr = server.addr;
     server.shutdown().await;

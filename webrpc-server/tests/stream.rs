@@ -138,11 +138,14 @@ fn forever_router(
     let (opened_tx, opened_rx) = tokio::sync::mpsc::unbounded_channel();
     let router = Router::new()
         .stream_keep_alive(keep_alive)
-        .route_stream::<Count, _, _, _, WebrpcError>(Count, move |_ctx: RequestContext, _req: CountRequest| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let _ = opened_tx.send(rx);
-            async move { Ok(Forever(DropGuard(Some(tx)))) }
-        });
+        .route_stream::<Count, _, _, _, WebrpcError>(
+            Count,
+            move |_ctx: RequestContext, _req: CountRequest| {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let _ = opened_tx.send(rx);
+                async move { Ok(Forever(DropGuard(Some(tx)))) }
+            },
+        );
     (router, opened_rx)
 }
 
@@ -208,7 +211,8 @@ async fn mid_stream_error_is_the_last_line_with_the_envelope_key_order() {
 
 #[tokio::test]
 async fn handler_error_before_any_message_travels_in_stream_with_status_200() {
-    let router = Router::new().route_stream::<Count, _, _, BoxStream, _>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, BoxStream, _>(
+        Count,
         |_ctx: RequestContext, _req: CountRequest| async {
             Err::<BoxStream, _>(ChatError::EmptyUsername.err())
         },
@@ -234,7 +238,8 @@ async fn handler_error_before_any_message_travels_in_stream_with_status_200() {
 async fn the_opening_ping_is_sent_before_the_handler_is_polled() {
     let polled = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&polled);
-    let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(
+        Count,
         move |_ctx: RequestContext, _req: CountRequest| {
             let seen = Arc::clone(&seen);
             async move {
@@ -258,7 +263,8 @@ async fn the_opening_ping_is_sent_before_the_handler_is_polled() {
 
 #[tokio::test]
 async fn deferred_route_rejects_with_an_ordinary_envelope_and_its_status() {
-    let router = Router::new().route_stream_deferred::<Count, _, _, BoxStream, _>(Count, 
+    let router = Router::new().route_stream_deferred::<Count, _, _, BoxStream, _>(
+        Count,
         |_ctx: RequestContext, req: CountRequest| async move {
             if req.n == 0 {
                 return Err(ChatError::EmptyUsername.err());
@@ -369,7 +375,8 @@ async fn an_over_limit_body_and_a_layer_in_front_answer_before_the_opening() {
 
 #[tokio::test]
 async fn a_panicking_stream_ends_with_server_panic_and_the_router_keeps_serving() {
-    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        Count,
         |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter(0..3).map(|i| {
                 if i == 1 {
@@ -397,7 +404,8 @@ async fn a_panicking_stream_ends_with_server_panic_and_the_router_keeps_serving(
 
 #[tokio::test]
 async fn a_handler_panicking_before_its_stream_ends_with_server_panic_in_stream() {
-    let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(
+        Count,
         |_ctx: RequestContext, _req: CountRequest| async { panic!("boom before the stream") },
     );
     let response = router.oneshot(request("{}")).await.unwrap();
@@ -408,7 +416,8 @@ async fn a_handler_panicking_before_its_stream_ends_with_server_panic_in_stream(
 
 #[tokio::test]
 async fn an_error_that_is_not_a_webrpc_error_becomes_webrpc_endpoint() {
-    let router = Router::new().route_stream::<Count, _, _, _, std::io::Error>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, _, std::io::Error>(
+        Count,
         |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter([Err(std::io::Error::other("disk full"))]))
         },
@@ -467,7 +476,8 @@ async fn open_streams_hold_no_concurrency_slot_and_outlive_the_handler_timeout()
 async fn the_handler_sees_its_call_cancelled_when_the_body_is_dropped() {
     let seen: Arc<std::sync::Mutex<Option<CallHandle>>> = Arc::default();
     let slot = Arc::clone(&seen);
-    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        Count,
         move |ctx: RequestContext, _req: CountRequest| {
             *slot.lock().unwrap() = CallHandle::of(&ctx).cloned();
             async { Ok(stream::pending::<Result<CountMessage, WebrpcError>>()) }
@@ -492,7 +502,8 @@ async fn the_handler_sees_its_call_cancelled_when_the_body_is_dropped() {
 async fn a_sender_feeds_the_stream_and_learns_when_the_client_is_gone() {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<usize>();
     let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
-    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(Count, 
+    let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        Count,
         move |_ctx: RequestContext, req: CountRequest| {
             let (tx, rx) = channel::<CountMessage>(2);
             let done_tx = Arc::clone(&done_tx);
@@ -736,7 +747,8 @@ async fn h2_client_resetting_the_stream_drops_the_handler_stream_at_once() {
 
 /// A stream producing messages as fast as it is polled, counting them.
 fn firehose_router(produced: Arc<AtomicUsize>) -> Router {
-    Router::new().route_stream::<Count, _, _, _, WebrpcError>(Count, 
+    Router::new().route_stream::<Count, _, _, _, WebrpcError>(
+        Count,
         move |_ctx: RequestContext, _req: CountRequest| {
             let produced = Arc::clone(&produced);
             async move {

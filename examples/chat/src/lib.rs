@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::broadcast;
-use webrpc_core::{BuiltinError, RequestContext, MessageStream, Timestamp, WebrpcError};
+use webrpc_core::{BuiltinError, MessageStream, RequestContext, Timestamp, WebrpcError};
 
 /// The code `webrpc-build` generated from `examples/schema/chat.ridl`.
 pub mod proto {

@@ -14,7 +14,7 @@ use chat::{backoff, subscribe_with_resume, ChatServer};
 use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use webrpc_client::Client;
-use webrpc_core::{BuiltinError, RequestContext, MessageStream, Timestamp, WebrpcError};
+use webrpc_core::{BuiltinError, MessageStream, RequestContext, Timestamp, WebrpcError};
 use webrpc_server::{Router, Server};
 
 fn subscribe(username: &str, last_message_id: Option<u64>) -> SubscribeMessagesRequest {

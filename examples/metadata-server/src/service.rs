@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use sequence_metadata::{
-    Collection, CollectionBaseURIs, Collections, RequestContext, CreateAssetRequest, CreateAssetResponse,
+    Collection, CollectionBaseURIs, Collections, CreateAssetRequest, CreateAssetResponse,
     CreateCollectionRequest, CreateCollectionResponse, CreateContractCollectionRequest,
     CreateContractCollectionResponse, CreateTokenRequest, CreateTokenResponse, DeleteAssetRequest,
     DeleteAssetResponse, DeleteCollectionRequest, DeleteCollectionResponse,
@@ -30,7 +30,7 @@ use sequence_metadata::{
     GetTokenRequest, GetTokenResponse, ListCollectionsRequest, ListCollectionsResponse,
     ListContractCollectionsRequest, ListContractCollectionsResponse, ListTokensRequest,
     ListTokensResponse, MetadataError, PublishCollectionRequest, PublishCollectionResponse,
-    UnpublishCollectionRequest, UnpublishCollectionResponse, UpdateAssetRequest,
+    RequestContext, UnpublishCollectionRequest, UnpublishCollectionResponse, UpdateAssetRequest,
     UpdateAssetResponse, UpdateCollectionRequest, UpdateCollectionResponse,
     UpdateContractCollectionRequest, UpdateContractCollectionResponse, UpdateTokenRequest,
     UpdateTokenResponse,

@@ -50,8 +50,8 @@ use clap::Parser;
 use examples::baseline::BaselineClient;
 use examples::load::{self, LoadReport};
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient,
-    CreateCollectionRequest, PublishCollectionRequest,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    PublishCollectionRequest,
 };
 use webrpc_client::Client;
 

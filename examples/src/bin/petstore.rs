@@ -27,7 +27,11 @@ struct Store {
 impl PetStore for Store {
     type Ctx = RequestContext;
 
-    async fn add_pet(&self, _: RequestContext, req: AddPetRequest) -> Result<AddPetResponse, WebrpcError> {
+    async fn add_pet(
+        &self,
+        _: RequestContext,
+        req: AddPetRequest,
+    ) -> Result<AddPetResponse, WebrpcError> {
         let mut pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         let id = pets.keys().next_back().map_or(1, |last| last + 1);
         let pet = Pet { id, ..req.pet };
@@ -35,7 +39,11 @@ impl PetStore for Store {
         Ok(AddPetResponse { pet })
     }
 
-    async fn get_pet(&self, _: RequestContext, req: GetPetRequest) -> Result<GetPetResponse, WebrpcError> {
+    async fn get_pet(
+        &self,
+        _: RequestContext,
+        req: GetPetRequest,
+    ) -> Result<GetPetResponse, WebrpcError> {
         let pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         match pets.get(&req.id) {
             Some(pet) => Ok(GetPetResponse { pet: pet.clone() }),
@@ -57,7 +65,11 @@ impl PetStore for Store {
         Ok(ListPetsResponse { pets })
     }
 
-    async fn adopt(&self, _: RequestContext, req: AdoptRequest) -> Result<AdoptResponse, WebrpcError> {
+    async fn adopt(
+        &self,
+        _: RequestContext,
+        req: AdoptRequest,
+    ) -> Result<AdoptResponse, WebrpcError> {
         let mut pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         let Some(pet) = pets.get_mut(&req.id) else {
             return Err(PetstoreError::PetNotFound.with_cause(format!("pet {}", req.id)));

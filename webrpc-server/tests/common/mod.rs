@@ -77,7 +77,11 @@ pub struct TestImpl;
 impl Test for TestImpl {
     type Ctx = RequestContext;
 
-    async fn echo(&self, ctx: RequestContext, req: EchoRequest) -> Result<EchoResponse, WebrpcError> {
+    async fn echo(
+        &self,
+        ctx: RequestContext,
+        req: EchoRequest,
+    ) -> Result<EchoResponse, WebrpcError> {
         let mut seen = HashMap::new();
         if let Some(v) = ctx.extensions().get::<u32>() {
             seen.insert("extension".to_owned(), v.to_string());
@@ -110,10 +114,18 @@ impl Test for TestImpl {
             other => Err(WebrpcError::new("Custom", other, "custom error", 418)),
         }
     }
-    async fn plain(&self, _: RequestContext, _: PlainRequest) -> Result<PlainResponse, WebrpcError> {
+    async fn plain(
+        &self,
+        _: RequestContext,
+        _: PlainRequest,
+    ) -> Result<PlainResponse, WebrpcError> {
         unreachable!("replaced by a closure route in tests")
     }
-    async fn panic(&self, _: RequestContext, _: PanicRequest) -> Result<PanicResponse, WebrpcError> {
+    async fn panic(
+        &self,
+        _: RequestContext,
+        _: PanicRequest,
+    ) -> Result<PanicResponse, WebrpcError> {
         panic!("boom: secret internal detail")
     }
     async fn bad_encode(
@@ -123,7 +135,11 @@ impl Test for TestImpl {
     ) -> Result<BadEncodeResponse, WebrpcError> {
         Ok(BadEncodeResponse { value: Unencodable })
     }
-    async fn sleep(&self, _: RequestContext, req: SleepRequest) -> Result<SleepResponse, WebrpcError> {
+    async fn sleep(
+        &self,
+        _: RequestContext,
+        req: SleepRequest,
+    ) -> Result<SleepResponse, WebrpcError> {
         tokio::time::sleep(Duration::from_millis(req.millis)).await;
         Ok(SleepResponse { slept: req.millis })
     }
@@ -139,7 +155,8 @@ impl Test for TestImpl {
 /// The test router: the trait implementation, with `Plain` replaced by a closure returning
 /// a non-webrpc error.
 pub fn router() -> Router {
-    mount_test(std::sync::Arc::new(TestImpl), Router::new()).route(Plain, 
+    mount_test(std::sync::Arc::new(TestImpl), Router::new()).route(
+        Plain,
         |_ctx: RequestContext, _req: PlainRequest| async move {
             Err::<PlainResponse, _>(std::io::Error::other("disk on fire"))
         },

@@ -11,8 +11,8 @@
 
 use clap::Parser;
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient,
-    CreateCollectionRequest, PublishCollectionRequest,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    PublishCollectionRequest,
 };
 
 /// Creates a collection and publishes it.

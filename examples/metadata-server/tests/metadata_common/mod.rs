@@ -11,8 +11,8 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient,
-    CreateCollectionRequest, MetadataError,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    MetadataError,
 };
 use tower::ServiceExt;
 use webrpc_client::Client;
