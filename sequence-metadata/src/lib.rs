@@ -53,14 +53,15 @@
 //! ## Calling Sequence's hosted API
 //!
 //! ```no_run
-//! use sequence_metadata::{Collections, CollectionsClient, RequestContext, PublishCollectionRequest};
+//! use sequence_metadata::{Collections, CollectionsClient, PublishCollectionRequest};
+//! use webrpc_client::CallOptions;
 //!
 //! # async fn publish() -> Result<(), Box<dyn std::error::Error>> {
 //! let jwt = std::env::var("SEQUENCE_SECRET_JWT")?; // a service token from Sequence Builder
 //! let collections = CollectionsClient::hosted(&jwt)?;
 //! let published = collections
 //!     .publish_collection(
-//!         Default::default(),
+//!         CallOptions::new(),
 //!         PublishCollectionRequest { project_id: Some(30957), collection_id: 888, recursive: None },
 //!     )
 //!     .await?;
@@ -81,6 +82,7 @@
 //!     Collection, CollectionMetadata, Collections, CollectionsClient, RequestContext, MetadataError,
 //!     PublishCollection, PublishCollectionRequest, PublishCollectionResponse, Timestamp,
 //! };
+//! use webrpc_client::CallOptions;
 //! use webrpc_core::WebrpcError;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -106,12 +108,12 @@
 //! let collections = CollectionsClient::new(client);
 //!
 //! let request = PublishCollectionRequest { project_id: Some(30957), collection_id: 888, recursive: Some(true) };
-//! let out = collections.publish_collection(Default::default(), request).await.unwrap();
+//! let out = collections.publish_collection(CallOptions::new(), request).await.unwrap();
 //! assert!(!out.collection.private);
 //! assert_eq!(out.collection.created_at.to_string(), "2024-10-23T07:02:00.905283Z");
 //!
 //! let missing = PublishCollectionRequest { collection_id: 999999, ..Default::default() };
-//! let err = collections.publish_collection(Default::default(), missing).await.unwrap_err();
+//! let err = collections.publish_collection(CallOptions::new(), missing).await.unwrap_err();
 //! assert_eq!(err.kind::<MetadataError>(), Some(MetadataError::NotFound));
 //! assert_eq!((err.status(), err.cause()), (400, Some("collection 999999")));
 //! # });

@@ -21,15 +21,15 @@
 //! use futures_util::StreamExt;
 //! use chat::proto::{mount_chat, Chat, ChatClient, SendMessageRequest, SubscribeMessagesRequest};
 //! use chat::ChatServer;
-//! use webrpc_core::RequestContext;
+//! use webrpc_client::CallOptions;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! // In process: the client's transport is the router; over the network it is a URL.
 //! let router = mount_chat(Arc::new(ChatServer::new()), webrpc_server::Router::new());
 //! let chat = ChatClient::new(webrpc_client::Client::builder("http://chat").build_with(router).unwrap());
-//! chat.send_message(Default::default(), SendMessageRequest { username: "ana".into(), text: "hi".into() }).await.unwrap();
+//! chat.send_message(CallOptions::new(), SendMessageRequest { username: "ana".into(), text: "hi".into() }).await.unwrap();
 //! let request = SubscribeMessagesRequest { username: "bob".into(), last_message_id: None };
-//! let mut messages = chat.subscribe_messages(Default::default(), request).await.unwrap();
+//! let mut messages = chat.subscribe_messages(CallOptions::new(), request).await.unwrap();
 //! let first = messages.next().await.unwrap().unwrap().message;
 //! assert_eq!((first.id, first.username.as_str(), first.text.as_str()), (0, "ana", "hi"));
 //! let second = messages.next().await.unwrap().unwrap().message;

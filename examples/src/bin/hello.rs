@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use webrpc_client::Client;
+use webrpc_client::{CallOptions, Client};
 use webrpc_core::{service, RequestContext, WebrpcError};
 use webrpc_server::{Router, Server};
 
@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let greeter = GreeterClient::new(Client::new(&url)?);
     let reply = greeter
         .say_hello(
-            Default::default(),
+            CallOptions::new(),
             SayHelloRequest {
                 name: "webrpc".into(),
             },

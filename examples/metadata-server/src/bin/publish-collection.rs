@@ -10,6 +10,7 @@
 //! metadata is served.
 
 use clap::Parser;
+use webrpc_client::CallOptions;
 use sequence_metadata::{
     Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
     PublishCollectionRequest,
@@ -40,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let created = collections
         .create_collection(
-            Default::default(),
+            CallOptions::new(),
             CreateCollectionRequest {
                 project_id: None, // the JWT's project
                 collection: Collection {
@@ -58,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let published = collections
         .publish_collection(
-            Default::default(),
+            CallOptions::new(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: created.id,
