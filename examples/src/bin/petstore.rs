@@ -14,7 +14,7 @@ use examples::petstore::{
     GetPetResponse, ListPetsRequest, ListPetsResponse, Owner, Pet, PetStatus, PetStore,
     PetStoreClient, PetstoreError, PET_STORE_SERVICE,
 };
-use webrpc_client::{CallOptions, Client};
+use webrpc_client::Client;
 use webrpc_core::{RequestContext, Timestamp, WebrpcError};
 use webrpc_server::{Router, Server};
 
@@ -97,19 +97,19 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
         ..Pet::default()
     };
     let added = store
-        .add_pet(CallOptions::new(), AddPetRequest { pet: rex })
+        .add_pet(Default::default(), AddPetRequest { pet: rex })
         .await?
         .pet;
     println!("added {} as pet {}", added.name, added.id);
 
     let got = store
-        .get_pet(CallOptions::new(), GetPetRequest { id: added.id })
+        .get_pet(Default::default(), GetPetRequest { id: added.id })
         .await?;
     println!("{} is {}", got.pet.name, got.pet.status);
 
     let adopted = store
         .adopt(
-            CallOptions::new(),
+            Default::default(),
             AdoptRequest {
                 id: added.id,
                 owner: Owner {
@@ -126,7 +126,7 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
 
     let available = store
         .list_pets(
-            CallOptions::new(),
+            Default::default(),
             ListPetsRequest {
                 status: Some(PetStatus::Available),
             },
@@ -136,7 +136,7 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
 
     // Errors of the schema's catalogue come back typed.
     let err = store
-        .get_pet(CallOptions::new(), GetPetRequest { id: 999 })
+        .get_pet(Default::default(), GetPetRequest { id: 999 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -181,7 +181,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }));
     let client = PetStoreClient::new(Client::new(&url)?);
     let pets = client
-        .list_pets(CallOptions::new(), ListPetsRequest { status: None })
+        .list_pets(Default::default(), ListPetsRequest { status: None })
         .await?;
     println!("through axum: {} pets", pets.pets.len());
     let _ = stop.send(());
