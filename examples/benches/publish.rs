@@ -24,7 +24,7 @@ use sequence_metadata::{
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower::ServiceExt;
 use webrpc_client::Client;
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 use webrpc_server::Router;
 
 #[global_allocator]
@@ -44,8 +44,9 @@ fn webrpc_router() -> Router {
         .lock()
         .unwrap()
         .insert((seed.project_id, seed.id), seed);
-    Router::new().route::<PublishCollection, _, _, _>(
-        move |_ctx: Context, req: PublishCollectionRequest| {
+    Router::new().route(
+        PublishCollection,
+        move |_ctx: RequestContext, req: PublishCollectionRequest| {
             let store = store.clone();
             async move {
                 let project = req.project_id.unwrap_or_default();

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 use tower::ServiceExt;
 use webrpc_client::Client;
-use webrpc_core::{BuiltinError, Context, ErrorKind, WebrpcError, WebrpcHeader};
+use webrpc_core::{BuiltinError, ErrorKind, RequestContext, WebrpcError, WebrpcHeader};
 use webrpc_server::{serve, Router};
 
 use examples::interop::*;
@@ -108,23 +108,25 @@ async fn checks_catch_a_server_that_answers_wrongly() {
     // A server that is right about everything except GetOne and one schema error.
     struct Off;
     impl TestApi for Off {
+        type Ctx = RequestContext;
+
         async fn get_empty(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetEmptyRequest,
         ) -> Result<GetEmptyResponse, WebrpcError> {
             TestServer.get_empty(c, r).await
         }
         async fn get_error(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetErrorRequest,
         ) -> Result<GetErrorResponse, WebrpcError> {
             TestServer.get_error(c, r).await
         }
         async fn get_one(
             &self,
-            _: Context,
+            _: RequestContext,
             _: GetOneRequest,
         ) -> Result<GetOneResponse, WebrpcError> {
             Ok(GetOneResponse {
@@ -136,56 +138,56 @@ async fn checks_catch_a_server_that_answers_wrongly() {
         }
         async fn send_one(
             &self,
-            c: Context,
+            c: RequestContext,
             r: SendOneRequest,
         ) -> Result<SendOneResponse, WebrpcError> {
             TestServer.send_one(c, r).await
         }
         async fn get_multi(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetMultiRequest,
         ) -> Result<GetMultiResponse, WebrpcError> {
             TestServer.get_multi(c, r).await
         }
         async fn send_multi(
             &self,
-            c: Context,
+            c: RequestContext,
             r: SendMultiRequest,
         ) -> Result<SendMultiResponse, WebrpcError> {
             TestServer.send_multi(c, r).await
         }
         async fn get_complex(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetComplexRequest,
         ) -> Result<GetComplexResponse, WebrpcError> {
             TestServer.get_complex(c, r).await
         }
         async fn send_complex(
             &self,
-            c: Context,
+            c: RequestContext,
             r: SendComplexRequest,
         ) -> Result<SendComplexResponse, WebrpcError> {
             TestServer.send_complex(c, r).await
         }
         async fn get_enum_list(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetEnumListRequest,
         ) -> Result<GetEnumListResponse, WebrpcError> {
             TestServer.get_enum_list(c, r).await
         }
         async fn get_enum_map(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetEnumMapRequest,
         ) -> Result<GetEnumMapResponse, WebrpcError> {
             TestServer.get_enum_map(c, r).await
         }
         async fn get_schema_error(
             &self,
-            c: Context,
+            c: RequestContext,
             r: GetSchemaErrorRequest,
         ) -> Result<GetSchemaErrorResponse, WebrpcError> {
             if r.code == 2 {
@@ -331,7 +333,7 @@ async fn schema_errors_row_by_row_through_the_client() {
         assert_eq!(case.code, code);
         let err = client
             .get_schema_error(
-                Context::new(),
+                Default::default(),
                 GetSchemaErrorRequest {
                     code: i64::from(code),
                 },
@@ -411,7 +413,7 @@ fn error_catalogue_pins_every_entry() {
 #[tokio::test]
 async fn get_error_is_webrpc_endpoint_code_0_status_400() {
     let err = in_process_client()
-        .get_error(Context::new(), GetErrorRequest {})
+        .get_error(Default::default(), GetErrorRequest {})
         .await
         .unwrap_err();
     assert_eq!(
@@ -440,7 +442,7 @@ async fn send_one_with_a_wrong_value_is_unexpected_value_with_a_cause() {
         name: "uno".into(),
     };
     let err = client
-        .send_one(Context::new(), SendOneRequest { one: wrong })
+        .send_one(Default::default(), SendOneRequest { one: wrong })
         .await
         .unwrap_err();
     assert_eq!(
@@ -458,7 +460,7 @@ async fn send_one_with_a_wrong_value_is_unexpected_value_with_a_cause() {
 
     // The right value passes.
     client
-        .send_one(Context::new(), SendOneRequest { one: fixture_one() })
+        .send_one(Default::default(), SendOneRequest { one: fixture_one() })
         .await
         .unwrap();
 }
@@ -475,7 +477,7 @@ async fn send_multi_names_the_first_wrong_argument() {
         three: fixture_one(),
     };
     let err = client
-        .send_multi(Context::new(), request)
+        .send_multi(Default::default(), request)
         .await
         .unwrap_err();
     assert!(err.is(TestApiError::UnexpectedValue), "{err}");

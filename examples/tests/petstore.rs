@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use examples::petstore::*;
 use serde_json::json;
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 
 #[test]
 fn pet_json_has_the_schema_names() {
@@ -41,25 +41,39 @@ fn pet_json_has_the_schema_names() {
 struct OnePet;
 
 impl PetStore for OnePet {
-    async fn add_pet(&self, _: Context, req: AddPetRequest) -> Result<AddPetResponse, WebrpcError> {
+    type Ctx = RequestContext;
+
+    async fn add_pet(
+        &self,
+        _: RequestContext,
+        req: AddPetRequest,
+    ) -> Result<AddPetResponse, WebrpcError> {
         Ok(AddPetResponse {
             pet: Pet { id: 1, ..req.pet },
         })
     }
 
-    async fn get_pet(&self, _: Context, req: GetPetRequest) -> Result<GetPetResponse, WebrpcError> {
+    async fn get_pet(
+        &self,
+        _: RequestContext,
+        req: GetPetRequest,
+    ) -> Result<GetPetResponse, WebrpcError> {
         Err(PetstoreError::PetNotFound.with_cause(format!("pet {}", req.id)))
     }
 
     async fn list_pets(
         &self,
-        _: Context,
+        _: RequestContext,
         _: ListPetsRequest,
     ) -> Result<ListPetsResponse, WebrpcError> {
         Ok(ListPetsResponse::default())
     }
 
-    async fn adopt(&self, _: Context, _: AdoptRequest) -> Result<AdoptResponse, WebrpcError> {
+    async fn adopt(
+        &self,
+        _: RequestContext,
+        _: AdoptRequest,
+    ) -> Result<AdoptResponse, WebrpcError> {
         Err(PetstoreError::AlreadyAdopted.err())
     }
 }
@@ -74,7 +88,7 @@ async fn generated_client_and_server_talk_in_process() {
 
     let added = store
         .add_pet(
-            Context::new(),
+            Default::default(),
             AddPetRequest {
                 pet: Pet {
                     name: "Rex".into(),
@@ -87,7 +101,7 @@ async fn generated_client_and_server_talk_in_process() {
     assert_eq!((added.pet.id, added.pet.name.as_str()), (1, "Rex"));
 
     let err = store
-        .get_pet(Context::new(), GetPetRequest { id: 9 })
+        .get_pet(Default::default(), GetPetRequest { id: 9 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -98,7 +112,7 @@ async fn generated_client_and_server_talk_in_process() {
 
     let err = store
         .adopt(
-            Context::new(),
+            Default::default(),
             AdoptRequest {
                 id: 1,
                 owner: Owner::default(),

@@ -53,14 +53,15 @@
 //! ## Calling Sequence's hosted API
 //!
 //! ```no_run
-//! use sequence_metadata::{Collections, CollectionsClient, Context, PublishCollectionRequest};
+//! use sequence_metadata::{Collections, CollectionsClient, PublishCollectionRequest};
+//! use webrpc_client::CallOptions;
 //!
 //! # async fn publish() -> Result<(), Box<dyn std::error::Error>> {
 //! let jwt = std::env::var("SEQUENCE_SECRET_JWT")?; // a service token from Sequence Builder
 //! let collections = CollectionsClient::hosted(&jwt)?;
 //! let published = collections
 //!     .publish_collection(
-//!         Context::new(),
+//!         CallOptions::new(),
 //!         PublishCollectionRequest { project_id: Some(30957), collection_id: 888, recursive: None },
 //!     )
 //!     .await?;
@@ -78,14 +79,15 @@
 //!
 //! ```
 //! use sequence_metadata::{
-//!     Collection, CollectionMetadata, Collections, CollectionsClient, Context, MetadataError,
+//!     Collection, CollectionMetadata, Collections, CollectionsClient, RequestContext, MetadataError,
 //!     PublishCollection, PublishCollectionRequest, PublishCollectionResponse, Timestamp,
 //! };
+//! use webrpc_client::CallOptions;
 //! use webrpc_core::WebrpcError;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let router = webrpc_server::Router::new().route::<PublishCollection, _, _, _>(
-//!     |_ctx: Context, req: PublishCollectionRequest| async move {
+//! let router = webrpc_server::Router::new().route(PublishCollection,
+//!     |_ctx: RequestContext, req: PublishCollectionRequest| async move {
 //!         if req.collection_id != 888 {
 //!             return Err(MetadataError::NotFound.with_cause(format!("collection {}", req.collection_id)));
 //!         }
@@ -106,12 +108,12 @@
 //! let collections = CollectionsClient::new(client);
 //!
 //! let request = PublishCollectionRequest { project_id: Some(30957), collection_id: 888, recursive: Some(true) };
-//! let out = collections.publish_collection(Context::new(), request).await.unwrap();
+//! let out = collections.publish_collection(CallOptions::new(), request).await.unwrap();
 //! assert!(!out.collection.private);
 //! assert_eq!(out.collection.created_at.to_string(), "2024-10-23T07:02:00.905283Z");
 //!
 //! let missing = PublishCollectionRequest { collection_id: 999999, ..Default::default() };
-//! let err = collections.publish_collection(Context::new(), missing).await.unwrap_err();
+//! let err = collections.publish_collection(CallOptions::new(), missing).await.unwrap_err();
 //! assert_eq!(err.kind::<MetadataError>(), Some(MetadataError::NotFound));
 //! assert_eq!((err.status(), err.cause()), (400, Some("collection 999999")));
 //! # });
@@ -143,7 +145,7 @@ pub use client::{client_builder, DEFAULT_BASE_URL};
 #[cfg(feature = "server")]
 pub use server::{admin_router, metadata_router, router};
 pub use webrpc_core::{
-    self, BigInt, BuiltinError, Context, ParseBigIntError, Timestamp, WebrpcError,
+    self, BigInt, BuiltinError, ParseBigIntError, RequestContext, Timestamp, WebrpcError,
 };
 
 /// A JSON object of arbitrary values (`map<string, any>`), such as a collection's

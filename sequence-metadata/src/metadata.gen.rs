@@ -4498,42 +4498,48 @@ pub struct GetNiftyswapUnitPricesWithQuantitiesResponse {
 
 /// The `Metadata` service.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_metadata`]. [`MetadataClient`]
-/// implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_metadata`]. [`MetadataClient`] implements it by calling a
+/// server.
 pub trait Metadata: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// `Metadata.Ping`.
     fn ping(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PingRequest,
     ) -> impl ::webrpc_core::CallFuture<PingResponse>;
 
     /// `Metadata.Version`.
     fn version(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: MetadataVersionRequest,
     ) -> impl ::webrpc_core::CallFuture<MetadataVersionResponse>;
 
     /// `Metadata.RuntimeStatus`.
     fn runtime_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: MetadataRuntimeStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<MetadataRuntimeStatusResponse>;
 
     /// `Metadata.GetTask`.
     fn get_task(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTaskRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTaskResponse>;
 
     /// status is absent when the task is unknown
     fn get_task_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTaskStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTaskStatusResponse>;
 
@@ -4541,49 +4547,49 @@ pub trait Metadata: Send + Sync + 'static {
     /// when a refresh was queued.
     fn get_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoResponse>;
 
     /// Same, for several contracts of one chain; keyed by contract address.
     fn get_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoBatchResponse>;
 
     /// Contract info for an address on every chain that knows it.
     fn find_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: FindContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<FindContractInfoResponse>;
 
     /// Same, for several addresses; keyed by contract address.
     fn find_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: FindContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<FindContractInfoBatchResponse>;
 
     /// Queue a refresh of one contract's info.
     fn refresh_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoResponse>;
 
     /// `Metadata.RefreshContractInfoBatch`.
     fn refresh_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoBatchResponse>;
 
     /// Text search over contract infos.
     fn search_contracts_by_query(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractsByQueryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractsByQueryResponse>;
 
@@ -4591,7 +4597,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "UseFindContractInfo instead. (renamed).")]
     fn search_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractInfoResponse>;
 
@@ -4599,7 +4605,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use FindContractInfoBatch instead. (renamed)")]
     fn search_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractInfoBatchResponse>;
 
@@ -4607,7 +4613,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use SearchContractsByQuery instead. (renamed)")]
     fn search_contracts(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractsResponse>;
 
@@ -4615,14 +4621,14 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use SearchContractsByQuery() and SearchTokenMetadataByQuery() instead.")]
     fn search_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchMetadataResponse>;
 
     /// Token metadata of some tokens of one contract.
     fn get_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataResponse>;
 
@@ -4630,7 +4636,7 @@ pub trait Metadata: Send + Sync + 'static {
     /// contract address => metadata out. The server caps it at 50 contracts of 50 tokens.
     fn get_token_metadata_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataBatchResponse>;
 
@@ -4638,35 +4644,35 @@ pub trait Metadata: Send + Sync + 'static {
     /// seen yet.
     fn refresh_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenMetadataResponse>;
 
     /// Text search over ERC-721 / ERC-1155 token metadata.
     fn search_token_metadata_by_query(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataByQueryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataByQueryResponse>;
 
     /// Token metadata of one contract matching a Filter (text and/or properties).
     fn search_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataResponse>;
 
     /// Same as SearchTokenMetadata, answering token ids only.
     fn search_token_metadata_token_ids(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataTokenIDsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataTokenIDsResponse>;
 
     /// The property filters a contract's tokens allow.
     fn get_token_metadata_property_filters(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataPropertyFiltersRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataPropertyFiltersResponse>;
 
@@ -4674,7 +4680,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use RefreshTokenMetadata instead.")]
     fn refresh_all_contract_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshAllContractTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshAllContractTokensResponse>;
 
@@ -4682,7 +4688,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use SearchTokenMetadataByQuery instead. (renamed)")]
     fn search_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokensResponse>;
 
@@ -4690,7 +4696,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use GetTokenMetadataPropertyFilters (renamed)")]
     fn token_collection_filters(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: TokenCollectionFiltersRequest,
     ) -> impl ::webrpc_core::CallFuture<TokenCollectionFiltersResponse>;
 
@@ -4698,7 +4704,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use GetTaskStatus instead. (its the same thing)")]
     fn get_token_refresh_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenRefreshStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenRefreshStatusResponse>;
 
@@ -4706,28 +4712,28 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use SearchTokenMetadataTokenIDs instead. (renamed)")]
     fn search_token_ids(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenIDsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenIDsResponse>;
 
     /// Chains the token directory covers.
     fn get_token_directory_networks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenDirectoryNetworksRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenDirectoryNetworksResponse>;
 
     /// Entries of the token directory.
     fn get_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenDirectoryResponse>;
 
     /// Text search in the token directory.
     fn search_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenDirectoryResponse>;
 
@@ -4735,7 +4741,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use GetTokenDirectoryNetworks instead.")]
     fn directory_get_networks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectoryGetNetworksRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectoryGetNetworksResponse>;
 
@@ -4743,7 +4749,7 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use GetTokenDirectory instead.")]
     fn directory_get_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectoryGetCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectoryGetCollectionsResponse>;
 
@@ -4751,28 +4757,28 @@ pub trait Metadata: Send + Sync + 'static {
     #[deprecated(note = "Use SearchTokenDirectory instead.")]
     fn directory_search_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectorySearchCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectorySearchCollectionsResponse>;
 
     /// Niftyswap: token id => quantity.
     fn get_niftyswap_token_quantity(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapTokenQuantityRequest,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapTokenQuantityResponse>;
 
     /// Niftyswap: token id => price.
     fn get_niftyswap_unit_prices(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapUnitPricesArgs,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapUnitPricesReturn>;
 
     /// Niftyswap: token id => price with amounts.
     fn get_niftyswap_unit_prices_with_quantities(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapUnitPricesWithQuantitiesRequest,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapUnitPricesWithQuantitiesResponse>;
 }
@@ -4798,9 +4804,11 @@ impl<C: ::webrpc_core::Caller> MetadataClient<C> {
 
 #[allow(deprecated)]
 impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
+    type Ctx = C::Options;
+
     fn ping(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PingRequest,
     ) -> impl ::webrpc_core::CallFuture<PingResponse> {
         self.caller.call::<Ping>(ctx, request)
@@ -4808,7 +4816,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn version(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: MetadataVersionRequest,
     ) -> impl ::webrpc_core::CallFuture<MetadataVersionResponse> {
         self.caller.call::<MetadataVersion>(ctx, request)
@@ -4816,7 +4824,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn runtime_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: MetadataRuntimeStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<MetadataRuntimeStatusResponse> {
         self.caller.call::<MetadataRuntimeStatus>(ctx, request)
@@ -4824,7 +4832,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_task(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTaskRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTaskResponse> {
         self.caller.call::<GetTask>(ctx, request)
@@ -4832,7 +4840,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_task_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTaskStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTaskStatusResponse> {
         self.caller.call::<GetTaskStatus>(ctx, request)
@@ -4840,7 +4848,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoResponse> {
         self.caller.call::<GetContractInfo>(ctx, request)
@@ -4848,7 +4856,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoBatchResponse> {
         self.caller.call::<GetContractInfoBatch>(ctx, request)
@@ -4856,7 +4864,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn find_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: FindContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<FindContractInfoResponse> {
         self.caller.call::<FindContractInfo>(ctx, request)
@@ -4864,7 +4872,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn find_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: FindContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<FindContractInfoBatchResponse> {
         self.caller.call::<FindContractInfoBatch>(ctx, request)
@@ -4872,7 +4880,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn refresh_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoResponse> {
         self.caller.call::<RefreshContractInfo>(ctx, request)
@@ -4880,7 +4888,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn refresh_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoBatchResponse> {
         self.caller.call::<RefreshContractInfoBatch>(ctx, request)
@@ -4888,7 +4896,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_contracts_by_query(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractsByQueryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractsByQueryResponse> {
         self.caller.call::<SearchContractsByQuery>(ctx, request)
@@ -4896,7 +4904,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_contract_info(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractInfoRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractInfoResponse> {
         self.caller.call::<SearchContractInfo>(ctx, request)
@@ -4904,7 +4912,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_contract_info_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractInfoBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractInfoBatchResponse> {
         self.caller.call::<SearchContractInfoBatch>(ctx, request)
@@ -4912,7 +4920,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_contracts(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchContractsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchContractsResponse> {
         self.caller.call::<SearchContracts>(ctx, request)
@@ -4920,7 +4928,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchMetadataResponse> {
         self.caller.call::<SearchMetadata>(ctx, request)
@@ -4928,7 +4936,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataResponse> {
         self.caller.call::<GetTokenMetadata>(ctx, request)
@@ -4936,7 +4944,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_metadata_batch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataBatchRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataBatchResponse> {
         self.caller.call::<GetTokenMetadataBatch>(ctx, request)
@@ -4944,7 +4952,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn refresh_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenMetadataResponse> {
         self.caller.call::<RefreshTokenMetadata>(ctx, request)
@@ -4952,7 +4960,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_token_metadata_by_query(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataByQueryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataByQueryResponse> {
         self.caller.call::<SearchTokenMetadataByQuery>(ctx, request)
@@ -4960,7 +4968,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_token_metadata(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataResponse> {
         self.caller.call::<SearchTokenMetadata>(ctx, request)
@@ -4968,7 +4976,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_token_metadata_token_ids(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenMetadataTokenIDsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenMetadataTokenIDsResponse> {
         self.caller
@@ -4977,7 +4985,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_metadata_property_filters(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenMetadataPropertyFiltersRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenMetadataPropertyFiltersResponse> {
         self.caller
@@ -4986,7 +4994,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn refresh_all_contract_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshAllContractTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshAllContractTokensResponse> {
         self.caller.call::<RefreshAllContractTokens>(ctx, request)
@@ -4994,7 +5002,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokensResponse> {
         self.caller.call::<SearchTokens>(ctx, request)
@@ -5002,7 +5010,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn token_collection_filters(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: TokenCollectionFiltersRequest,
     ) -> impl ::webrpc_core::CallFuture<TokenCollectionFiltersResponse> {
         self.caller.call::<TokenCollectionFilters>(ctx, request)
@@ -5010,7 +5018,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_refresh_status(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenRefreshStatusRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenRefreshStatusResponse> {
         self.caller.call::<GetTokenRefreshStatus>(ctx, request)
@@ -5018,7 +5026,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_token_ids(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenIDsRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenIDsResponse> {
         self.caller.call::<SearchTokenIDs>(ctx, request)
@@ -5026,7 +5034,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_directory_networks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenDirectoryNetworksRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenDirectoryNetworksResponse> {
         self.caller.call::<GetTokenDirectoryNetworks>(ctx, request)
@@ -5034,7 +5042,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenDirectoryResponse> {
         self.caller.call::<GetTokenDirectory>(ctx, request)
@@ -5042,7 +5050,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn search_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SearchTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<SearchTokenDirectoryResponse> {
         self.caller.call::<SearchTokenDirectory>(ctx, request)
@@ -5050,7 +5058,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn directory_get_networks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectoryGetNetworksRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectoryGetNetworksResponse> {
         self.caller.call::<DirectoryGetNetworks>(ctx, request)
@@ -5058,7 +5066,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn directory_get_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectoryGetCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectoryGetCollectionsResponse> {
         self.caller.call::<DirectoryGetCollections>(ctx, request)
@@ -5066,7 +5074,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn directory_search_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DirectorySearchCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<DirectorySearchCollectionsResponse> {
         self.caller.call::<DirectorySearchCollections>(ctx, request)
@@ -5074,7 +5082,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_niftyswap_token_quantity(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapTokenQuantityRequest,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapTokenQuantityResponse> {
         self.caller.call::<GetNiftyswapTokenQuantity>(ctx, request)
@@ -5082,7 +5090,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_niftyswap_unit_prices(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapUnitPricesArgs,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapUnitPricesReturn> {
         self.caller.call::<GetNiftyswapUnitPrices>(ctx, request)
@@ -5090,7 +5098,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 
     fn get_niftyswap_unit_prices_with_quantities(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetNiftyswapUnitPricesWithQuantitiesRequest,
     ) -> impl ::webrpc_core::CallFuture<GetNiftyswapUnitPricesWithQuantitiesResponse> {
         self.caller
@@ -5104,7 +5112,7 @@ impl<C: ::webrpc_core::Caller> Metadata for MetadataClient<C> {
 pub fn mount_metadata<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: Metadata,
+    T: Metadata<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);
@@ -6750,154 +6758,160 @@ pub struct DeleteAssetResponse {
 /// Collections hosted by Sequence for a project. projectId may be left out when the caller's
 /// credentials name the project.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_collections`].
-/// [`CollectionsClient`] implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_collections`]. [`CollectionsClient`] implements it by
+/// calling a server.
 pub trait Collections: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// `Collections.CreateCollection`.
     fn create_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateCollectionResponse>;
 
     /// `Collections.GetCollection`.
     fn get_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<GetCollectionResponse>;
 
     /// `Collections.ListCollections`.
     fn list_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListCollectionsResponse>;
 
     /// `Collections.UpdateCollection`.
     fn update_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateCollectionResponse>;
 
     /// `Collections.DeleteCollection`.
     fn delete_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteCollectionResponse>;
 
     /// make the collection public (with recursive, its tokens too)
     fn publish_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PublishCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<PublishCollectionResponse>;
 
     /// `Collections.UnpublishCollection`.
     fn unpublish_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UnpublishCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UnpublishCollectionResponse>;
 
     /// `Collections.CreateContractCollection`.
     fn create_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateContractCollectionResponse>;
 
     /// `Collections.GetContractCollection`.
     fn get_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractCollectionResponse>;
 
     /// `Collections.ListContractCollections`.
     fn list_contract_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListContractCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListContractCollectionsResponse>;
 
     /// `Collections.UpdateContractCollection`.
     fn update_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateContractCollectionResponse>;
 
     /// `Collections.DeleteContractCollection`.
     fn delete_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteContractCollectionResponse>;
 
     /// `Collections.CreateToken`.
     fn create_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateTokenResponse>;
 
     /// `Collections.GetToken`.
     fn get_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenResponse>;
 
     /// `Collections.ListTokens`.
     fn list_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<ListTokensResponse>;
 
     /// `Collections.UpdateToken`.
     fn update_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateTokenResponse>;
 
     /// `Collections.DeleteToken`.
     fn delete_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteTokenResponse>;
 
     /// `Collections.CreateAsset`.
     fn create_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateAssetResponse>;
 
     /// `Collections.GetAsset`.
     fn get_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<GetAssetResponse>;
 
     /// `Collections.UpdateAsset`.
     fn update_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateAssetResponse>;
 
     /// `Collections.DeleteAsset`.
     fn delete_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteAssetResponse>;
 }
@@ -6922,9 +6936,11 @@ impl<C: ::webrpc_core::Caller> CollectionsClient<C> {
 }
 
 impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
+    type Ctx = C::Options;
+
     fn create_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateCollectionResponse> {
         self.caller.call::<CreateCollection>(ctx, request)
@@ -6932,7 +6948,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn get_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<GetCollectionResponse> {
         self.caller.call::<GetCollection>(ctx, request)
@@ -6940,7 +6956,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn list_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListCollectionsResponse> {
         self.caller.call::<ListCollections>(ctx, request)
@@ -6948,7 +6964,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn update_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateCollectionResponse> {
         self.caller.call::<UpdateCollection>(ctx, request)
@@ -6956,7 +6972,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn delete_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteCollectionResponse> {
         self.caller.call::<DeleteCollection>(ctx, request)
@@ -6964,7 +6980,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn publish_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PublishCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<PublishCollectionResponse> {
         self.caller.call::<PublishCollection>(ctx, request)
@@ -6972,7 +6988,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn unpublish_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UnpublishCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UnpublishCollectionResponse> {
         self.caller.call::<UnpublishCollection>(ctx, request)
@@ -6980,7 +6996,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn create_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateContractCollectionResponse> {
         self.caller.call::<CreateContractCollection>(ctx, request)
@@ -6988,7 +7004,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn get_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractCollectionResponse> {
         self.caller.call::<GetContractCollection>(ctx, request)
@@ -6996,7 +7012,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn list_contract_collections(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListContractCollectionsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListContractCollectionsResponse> {
         self.caller.call::<ListContractCollections>(ctx, request)
@@ -7004,7 +7020,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn update_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateContractCollectionResponse> {
         self.caller.call::<UpdateContractCollection>(ctx, request)
@@ -7012,7 +7028,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn delete_contract_collection(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteContractCollectionRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteContractCollectionResponse> {
         self.caller.call::<DeleteContractCollection>(ctx, request)
@@ -7020,7 +7036,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn create_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateTokenResponse> {
         self.caller.call::<CreateToken>(ctx, request)
@@ -7028,7 +7044,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn get_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<GetTokenResponse> {
         self.caller.call::<GetToken>(ctx, request)
@@ -7036,7 +7052,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn list_tokens(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListTokensRequest,
     ) -> impl ::webrpc_core::CallFuture<ListTokensResponse> {
         self.caller.call::<ListTokens>(ctx, request)
@@ -7044,7 +7060,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn update_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateTokenResponse> {
         self.caller.call::<UpdateToken>(ctx, request)
@@ -7052,7 +7068,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn delete_token(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteTokenRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteTokenResponse> {
         self.caller.call::<DeleteToken>(ctx, request)
@@ -7060,7 +7076,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn create_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: CreateAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<CreateAssetResponse> {
         self.caller.call::<CreateAsset>(ctx, request)
@@ -7068,7 +7084,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn get_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<GetAssetResponse> {
         self.caller.call::<GetAsset>(ctx, request)
@@ -7076,7 +7092,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn update_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateAssetResponse> {
         self.caller.call::<UpdateAsset>(ctx, request)
@@ -7084,7 +7100,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 
     fn delete_asset(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: DeleteAssetRequest,
     ) -> impl ::webrpc_core::CallFuture<DeleteAssetResponse> {
         self.caller.call::<DeleteAsset>(ctx, request)
@@ -7096,7 +7112,7 @@ impl<C: ::webrpc_core::Caller> Collections for CollectionsClient<C> {
 pub fn mount_collections<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: Collections,
+    T: Collections<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);
@@ -8372,91 +8388,96 @@ pub struct ListTokenDirectoryResponse {
 
 /// Operator API: refreshes, contract info overrides, the token directory.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_admin`]. [`AdminClient`]
-/// implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_admin`]. [`AdminClient`] implements it by calling a server.
 pub trait Admin: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// Queue refreshes of contract infos last updated before `before`.
     fn refresh_contract_info_updated_before(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoUpdatedBeforeRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoUpdatedBeforeResponse>;
 
     /// Queue refreshes of token metadata last updated before `before`.
     fn refresh_token_metadata_updated_before(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenMetadataUpdatedBeforeRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenMetadataUpdatedBeforeResponse>;
 
     /// Contract info overrides.
     fn get_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoOverrideResponse>;
 
     /// `Admin.GetContractInfoOverrides`.
     fn get_contract_info_overrides(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoOverridesRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoOverridesResponse>;
 
     /// `Admin.AddContractInfoOverride`.
     fn add_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractInfoOverrideResponse>;
 
     /// `Admin.UpdateContractInfoOverride`.
     fn update_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateContractInfoOverrideResponse>;
 
     /// `Admin.RemoveContractInfoOverride`.
     fn remove_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractInfoOverrideResponse>;
 
     /// Token directory membership and ordering.
     fn is_in_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: IsInTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<IsInTokenDirectoryResponse>;
 
     /// `Admin.SetTokenDirectoryFeatureIndex`.
     fn set_token_directory_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SetTokenDirectoryFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<SetTokenDirectoryFeatureIndexResponse>;
 
     /// `Admin.AddContractToTokenDirectory`.
     fn add_contract_to_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractToTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractToTokenDirectoryResponse>;
 
     /// `Admin.RemoveContractFromTokenDirectory`.
     fn remove_contract_from_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractFromTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractFromTokenDirectoryResponse>;
 
     /// `Admin.RefreshTokenDirectory`.
     fn refresh_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenDirectoryResponse>;
 
@@ -8464,7 +8485,7 @@ pub trait Admin: Send + Sync + 'static {
     #[deprecated(note = "use new admin api")]
     fn add_contracts_to_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractsToTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractsToTokenDirectoryResponse>;
 
@@ -8472,7 +8493,7 @@ pub trait Admin: Send + Sync + 'static {
     #[deprecated(note = "use new admin api")]
     fn remove_contracts_from_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractsFromTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractsFromTokenDirectoryResponse>;
 
@@ -8480,7 +8501,7 @@ pub trait Admin: Send + Sync + 'static {
     #[deprecated(note = "use new admin api")]
     fn modify_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ModifyFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<ModifyFeatureIndexResponse>;
 
@@ -8488,7 +8509,7 @@ pub trait Admin: Send + Sync + 'static {
     #[deprecated(note = "use new admin api")]
     fn get_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<GetFeatureIndexResponse>;
 
@@ -8496,7 +8517,7 @@ pub trait Admin: Send + Sync + 'static {
     #[deprecated(note = "use new admin api")]
     fn list_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<ListTokenDirectoryResponse>;
 }
@@ -8521,9 +8542,11 @@ impl<C: ::webrpc_core::Caller> AdminClient<C> {
 
 #[allow(deprecated)]
 impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
+    type Ctx = C::Options;
+
     fn refresh_contract_info_updated_before(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshContractInfoUpdatedBeforeRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshContractInfoUpdatedBeforeResponse> {
         self.caller
@@ -8532,7 +8555,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn refresh_token_metadata_updated_before(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenMetadataUpdatedBeforeRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenMetadataUpdatedBeforeResponse> {
         self.caller
@@ -8541,7 +8564,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn get_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoOverrideResponse> {
         self.caller.call::<GetContractInfoOverride>(ctx, request)
@@ -8549,7 +8572,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn get_contract_info_overrides(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetContractInfoOverridesRequest,
     ) -> impl ::webrpc_core::CallFuture<GetContractInfoOverridesResponse> {
         self.caller.call::<GetContractInfoOverrides>(ctx, request)
@@ -8557,7 +8580,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn add_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractInfoOverrideResponse> {
         self.caller.call::<AddContractInfoOverride>(ctx, request)
@@ -8565,7 +8588,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn update_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: UpdateContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<UpdateContractInfoOverrideResponse> {
         self.caller.call::<UpdateContractInfoOverride>(ctx, request)
@@ -8573,7 +8596,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn remove_contract_info_override(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractInfoOverrideRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractInfoOverrideResponse> {
         self.caller.call::<RemoveContractInfoOverride>(ctx, request)
@@ -8581,7 +8604,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn is_in_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: IsInTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<IsInTokenDirectoryResponse> {
         self.caller.call::<IsInTokenDirectory>(ctx, request)
@@ -8589,7 +8612,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn set_token_directory_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SetTokenDirectoryFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<SetTokenDirectoryFeatureIndexResponse> {
         self.caller
@@ -8598,7 +8621,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn add_contract_to_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractToTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractToTokenDirectoryResponse> {
         self.caller
@@ -8607,7 +8630,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn remove_contract_from_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractFromTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractFromTokenDirectoryResponse> {
         self.caller
@@ -8616,7 +8639,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn refresh_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RefreshTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RefreshTokenDirectoryResponse> {
         self.caller.call::<RefreshTokenDirectory>(ctx, request)
@@ -8624,7 +8647,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn add_contracts_to_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: AddContractsToTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<AddContractsToTokenDirectoryResponse> {
         self.caller
@@ -8633,7 +8656,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn remove_contracts_from_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: RemoveContractsFromTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<RemoveContractsFromTokenDirectoryResponse> {
         self.caller
@@ -8642,7 +8665,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn modify_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ModifyFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<ModifyFeatureIndexResponse> {
         self.caller.call::<ModifyFeatureIndex>(ctx, request)
@@ -8650,7 +8673,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn get_feature_index(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetFeatureIndexRequest,
     ) -> impl ::webrpc_core::CallFuture<GetFeatureIndexResponse> {
         self.caller.call::<GetFeatureIndex>(ctx, request)
@@ -8658,7 +8681,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 
     fn list_token_directory(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListTokenDirectoryRequest,
     ) -> impl ::webrpc_core::CallFuture<ListTokenDirectoryResponse> {
         self.caller.call::<ListTokenDirectory>(ctx, request)
@@ -8671,7 +8694,7 @@ impl<C: ::webrpc_core::Caller> Admin for AdminClient<C> {
 pub fn mount_admin<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: Admin,
+    T: Admin<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);

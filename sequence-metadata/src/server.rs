@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use webrpc_server::Router;
 
-use crate::{mount_admin, mount_collections, mount_metadata, Admin, Collections, Metadata};
+use crate::{
+    mount_admin, mount_collections, mount_metadata, Admin, Collections, Metadata, RequestContext,
+};
 
 /// A router serving a [`Collections`] implementation at `/rpc/Collections/{Method}`: every
 /// method mounted on [`Router::new`]. It is a `tower::Service`, so add layers (auth, limits,
@@ -13,18 +15,18 @@ use crate::{mount_admin, mount_collections, mount_metadata, Admin, Collections, 
 ///
 /// To mount on a router with another basepath or beside other services, use
 /// [`mount_collections`] directly.
-pub fn router<T: Collections>(service: Arc<T>) -> Router {
+pub fn router<T: Collections<Ctx = RequestContext>>(service: Arc<T>) -> Router {
     mount_collections(service, Router::new())
 }
 
 /// A router serving a [`Metadata`] implementation at `/rpc/Metadata/{Method}` (see
 /// [`router`]; [`mount_metadata`] mounts it beside other services).
-pub fn metadata_router<T: Metadata>(service: Arc<T>) -> Router {
+pub fn metadata_router<T: Metadata<Ctx = RequestContext>>(service: Arc<T>) -> Router {
     mount_metadata(service, Router::new())
 }
 
 /// A router serving an [`Admin`] implementation at `/rpc/Admin/{Method}` (see [`router`];
 /// [`mount_admin`] mounts it beside other services).
-pub fn admin_router<T: Admin>(service: Arc<T>) -> Router {
+pub fn admin_router<T: Admin<Ctx = RequestContext>>(service: Arc<T>) -> Router {
     mount_admin(service, Router::new())
 }

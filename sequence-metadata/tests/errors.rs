@@ -73,8 +73,9 @@ fn catalogue_matches_the_spec_table() {
 /// A server whose GetCollection fails with the schema error whose code is the
 /// `collectionId`, with a cause unless the id is odd.
 fn failing_router() -> webrpc_server::Router {
-    webrpc_server::Router::new().route::<GetCollection, _, _, _>(
-        |_ctx: Context, req: GetCollectionRequest| async move {
+    webrpc_server::Router::new().route(
+        GetCollection,
+        |_ctx: RequestContext, req: GetCollectionRequest| async move {
             let code = i32::try_from(req.collection_id).unwrap();
             let kind = MetadataError::from_code(code).expect("a catalogue code");
             let err = if code % 2 == 0 {
@@ -97,7 +98,7 @@ async fn every_schema_error_reaches_the_client_typed() {
     for (code, name, msg, status) in TABLE {
         let err = api
             .get_collection(
-                Context::new(),
+                Default::default(),
                 GetCollectionRequest {
                     project_id: None,
                     collection_id: code as u64,
@@ -145,7 +146,7 @@ async fn handler_errors_come_back_typed_with_their_cause() {
     );
     let err = api
         .publish_collection(
-            Context::new(),
+            Default::default(),
             PublishCollectionRequest {
                 project_id: Some(30957),
                 collection_id: 999999,
@@ -163,7 +164,7 @@ async fn handler_errors_come_back_typed_with_their_cause() {
     assert_eq!(wire.take_one().status, 400);
 
     let err = api
-        .create_collection(Context::new(), CreateCollectionRequest::default())
+        .create_collection(Default::default(), CreateCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -174,7 +175,7 @@ async fn handler_errors_come_back_typed_with_their_cause() {
 
     let err = api
         .get_token(
-            Context::new(),
+            Default::default(),
             GetTokenRequest {
                 project_id: None,
                 collection_id: 1,
@@ -196,12 +197,16 @@ async fn handler_errors_come_back_typed_with_their_cause() {
 #[tokio::test]
 async fn builtin_errors_reach_the_client_typed() {
     let router = webrpc_server::Router::new()
-        .route::<GetCollection, _, _, _>(|_ctx: Context, _req: GetCollectionRequest| async move {
-            // Not a webrpc error: the server answers WebrpcEndpoint with its text as cause.
-            Err::<GetCollectionResponse, _>(std::io::Error::other("disk on fire"))
-        })
-        .route::<DeleteCollection, _, _, _>(
-            |_ctx: Context, req: DeleteCollectionRequest| async move {
+        .route(
+            GetCollection,
+            |_ctx: RequestContext, _req: GetCollectionRequest| async move {
+                // Not a webrpc error: the server answers WebrpcEndpoint with its text as cause.
+                Err::<GetCollectionResponse, _>(std::io::Error::other("disk on fire"))
+            },
+        )
+        .route(
+            DeleteCollection,
+            |_ctx: RequestContext, req: DeleteCollectionRequest| async move {
                 if req.collection_id == 1 {
                     panic!("handler bug");
                 }
@@ -216,7 +221,7 @@ async fn builtin_errors_reach_the_client_typed() {
     let api = CollectionsClient::new(client);
 
     let err = api
-        .get_collection(Context::new(), GetCollectionRequest::default())
+        .get_collection(Default::default(), GetCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -229,7 +234,7 @@ async fn builtin_errors_reach_the_client_typed() {
 
     let err = api
         .delete_collection(
-            Context::new(),
+            Default::default(),
             DeleteCollectionRequest {
                 project_id: None,
                 collection_id: 1,
@@ -245,7 +250,7 @@ async fn builtin_errors_reach_the_client_typed() {
 
     let err = api
         .delete_collection(
-            Context::new(),
+            Default::default(),
             DeleteCollectionRequest {
                 project_id: None,
                 collection_id: 2,
@@ -264,7 +269,7 @@ async fn builtin_errors_reach_the_client_typed() {
 
     // A method this server does not mount.
     let err = api
-        .publish_collection(Context::new(), PublishCollectionRequest::default())
+        .publish_collection(Default::default(), PublishCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -316,7 +321,7 @@ async fn errors_of_other_layers_keep_their_raw_fields() {
         r#"{"error":"SecretKeyCorsDisallowed","code":1009,"msg":"secret key used from a browser","cause":"origin https://example.com","status":403}"#,
     ));
     let err = api
-        .publish_collection(Context::new(), PublishCollectionRequest::default())
+        .publish_collection(Default::default(), PublishCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind::<MetadataError>(), None);
@@ -339,7 +344,7 @@ async fn errors_of_other_layers_keep_their_raw_fields() {
         r#"{"error":"ProjectNotFound","code":1008,"msg":"Project not found","status":401}"#,
     ));
     let err = api
-        .get_collection(Context::new(), GetCollectionRequest::default())
+        .get_collection(Default::default(), GetCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind::<MetadataError>(), Some(MetadataError::Deprecated));
@@ -351,7 +356,7 @@ async fn errors_of_other_layers_keep_their_raw_fields() {
     // A body that is not an envelope (a proxy's HTML) keeps the real HTTP status.
     let api = CollectionsClient::new(answering(502, "<html>Bad Gateway</html>"));
     let err = api
-        .get_collection(Context::new(), GetCollectionRequest::default())
+        .get_collection(Default::default(), GetCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(
@@ -363,7 +368,7 @@ async fn errors_of_other_layers_keep_their_raw_fields() {
     // A success body that does not decode as the response.
     let api = CollectionsClient::new(answering(200, r#"{"collection":{"id":"888"}}"#));
     let err = api
-        .get_collection(Context::new(), GetCollectionRequest::default())
+        .get_collection(Default::default(), GetCollectionRequest::default())
         .await
         .unwrap_err();
     assert_eq!(

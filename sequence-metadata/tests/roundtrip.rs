@@ -44,8 +44,8 @@ fn setup() -> (Arc<Canned>, Api, Recording<webrpc_server::Router>) {
     (canned, api, wire)
 }
 
-fn ctx() -> Context {
-    Context::new()
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 fn collection_json(id: u64, name: &str, private: bool) -> Value {
@@ -883,7 +883,7 @@ async fn responses_from_go_with_null_lists_decode_as_empty() {
         .unwrap();
     let out = CollectionsClient::new(client)
         .list_tokens(
-            Context::new(),
+            Default::default(),
             ListTokensRequest {
                 collection_id: 1,
                 ..Default::default()
@@ -898,8 +898,8 @@ async fn responses_from_go_with_null_lists_decode_as_empty() {
 fn client_futures_are_send() {
     fn is_send<T: Send>(_: &T) {}
     let (api, _wire) = recorded_client(Canned::new());
-    is_send(&api.publish_collection(Context::new(), PublishCollectionRequest::default()));
-    is_send(&api.list_contract_collections(Context::new(), Default::default()));
+    is_send(&api.publish_collection(Default::default(), PublishCollectionRequest::default()));
+    is_send(&api.list_contract_collections(Default::default(), Default::default()));
 }
 
 #[cfg(feature = "client")]
@@ -944,7 +944,7 @@ async fn client_builder_sends_the_credentials() {
         .unwrap();
     let out = CollectionsClient::new(client)
         .delete_asset(
-            Context::new(),
+            Default::default(),
             DeleteAssetRequest {
                 project_id: None,
                 asset_id: 5,
@@ -969,7 +969,7 @@ async fn client_builder_sends_the_credentials() {
         .build_with(transport)
         .unwrap();
     let out = CollectionsClient::new(client)
-        .delete_asset(Context::new(), DeleteAssetRequest::default())
+        .delete_asset(Default::default(), DeleteAssetRequest::default())
         .await
         .unwrap();
     assert!(!out.status);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use kitchen::*;
 use serde_json::json;
 use webrpc_build::rust::Options;
-use webrpc_core::{Bytes, Context, WebrpcError};
+use webrpc_core::{Bytes, RequestContext, WebrpcError};
 
 #[test]
 fn checked_in_code_is_what_the_generator_makes() {
@@ -173,20 +173,26 @@ fn unversioned_schema_with_a_basepath() {
 struct Echoer;
 
 impl Kitchen for Echoer {
-    async fn echo(&self, _ctx: Context, req: EchoRequest) -> Result<EchoResponse, WebrpcError> {
+    type Ctx = RequestContext;
+
+    async fn echo(
+        &self,
+        _ctx: RequestContext,
+        req: EchoRequest,
+    ) -> Result<EchoResponse, WebrpcError> {
         Ok(EchoResponse {
             scalars: req.scalars,
             containers: req.containers.unwrap_or_default(),
         })
     }
 
-    async fn empty(&self, _ctx: Context, _req: Nothing) -> Result<Nothing, WebrpcError> {
+    async fn empty(&self, _ctx: RequestContext, _req: Nothing) -> Result<Nothing, WebrpcError> {
         Ok(Nothing {})
     }
 
     async fn get_every_thing_with_its_quantities_and_prices(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetEveryThingWithItsQuantitiesAndPricesRequest,
     ) -> Result<GetEveryThingWithItsQuantitiesAndPricesResponse, WebrpcError> {
         Ok(GetEveryThingWithItsQuantitiesAndPricesResponse {
@@ -194,7 +200,11 @@ impl Kitchen for Echoer {
         })
     }
 
-    async fn r#type(&self, _ctx: Context, req: TypeRequest) -> Result<TypeResponse, WebrpcError> {
+    async fn r#type(
+        &self,
+        _ctx: RequestContext,
+        req: TypeRequest,
+    ) -> Result<TypeResponse, WebrpcError> {
         Ok(TypeResponse {
             r#loop: vec![req.r#type, format!("{:?}", req.r#match)],
         })
@@ -218,7 +228,7 @@ async fn every_type_survives_a_call() {
     let kitchen = client();
     let out = kitchen
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 scalars: scalars(),
                 containers: None,
@@ -229,7 +239,7 @@ async fn every_type_survives_a_call() {
     assert_eq!(out.scalars, scalars());
     assert_eq!(out.containers, Containers::default());
     assert_eq!(
-        kitchen.empty(Context::new(), Nothing {}).await.unwrap(),
+        kitchen.empty(Default::default(), Nothing {}).await.unwrap(),
         Nothing {}
     );
 }
@@ -244,7 +254,7 @@ async fn keyword_names_keep_their_json_names() {
         serde_json::to_value(&req).unwrap(),
         json!({"type": "t", "match": true})
     );
-    let out = client().r#type(Context::new(), req).await.unwrap();
+    let out = client().r#type(Default::default(), req).await.unwrap();
     assert_eq!(out.r#loop, ["t", "Some(true)"]);
 }
 
@@ -252,7 +262,7 @@ async fn keyword_names_keep_their_json_names() {
 async fn long_method_names_work_too() {
     let out = client()
         .get_every_thing_with_its_quantities_and_prices(
-            Context::new(),
+            Default::default(),
             GetEveryThingWithItsQuantitiesAndPricesRequest { fresh: Some(true) },
         )
         .await

@@ -16,7 +16,7 @@ use petstore::*;
 use serde_json::json;
 use webrpc_build::rust::Options;
 use webrpc_core::{
-    BuiltinError, Context, Method, MethodVisitor, StreamMethod, Timestamp, WebrpcError,
+    BuiltinError, Method, MethodVisitor, RequestContext, StreamMethod, Timestamp, WebrpcError,
 };
 
 #[test]
@@ -252,9 +252,11 @@ struct Shop {
 }
 
 impl PetStore for Shop {
+    type Ctx = RequestContext;
+
     async fn get_pet(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: GetPetRequest,
     ) -> Result<GetPetResponse, WebrpcError> {
         let pets = self.pets.lock().unwrap();
@@ -267,7 +269,7 @@ impl PetStore for Shop {
 
     async fn list_pets(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         req: ListPetsRequest,
     ) -> Result<ListPetsResponse, WebrpcError> {
         let pets = self.pets.lock().unwrap();
@@ -281,11 +283,15 @@ impl PetStore for Shop {
         })
     }
 
-    async fn ping(&self, _ctx: Context, _req: PingRequest) -> Result<PingResponse, WebrpcError> {
+    async fn ping(
+        &self,
+        _ctx: RequestContext,
+        _req: PingRequest,
+    ) -> Result<PingResponse, WebrpcError> {
         Ok(PingResponse {})
     }
 
-    async fn add_pet(&self, _ctx: Context, pet: Pet) -> Result<Owner, WebrpcError> {
+    async fn add_pet(&self, _ctx: RequestContext, pet: Pet) -> Result<Owner, WebrpcError> {
         let mut pets = self.pets.lock().unwrap();
         pets.push(pet);
         Ok(Owner {
@@ -307,13 +313,16 @@ fn client() -> PetStoreClient<webrpc_client::Client<webrpc_server::Router>> {
 #[tokio::test]
 async fn generated_client_calls_generated_server_in_process() {
     let shop = client();
-    let owner = shop.add_pet(Context::new(), sample_pet()).await.unwrap();
+    let owner = shop
+        .add_pet(Default::default(), sample_pet())
+        .await
+        .unwrap();
     assert_eq!(owner.pets.len(), 1);
     // The secret never travelled.
     assert_eq!(owner.pets[0].secret, "");
 
     let got = shop
-        .get_pet(Context::new(), GetPetRequest { id: 7 })
+        .get_pet(Default::default(), GetPetRequest { id: 7 })
         .await
         .unwrap();
     assert_eq!(got.pet.chip_id.as_str(), "123456789012345678901234567890");
@@ -321,7 +330,7 @@ async fn generated_client_calls_generated_server_in_process() {
 
     let sold = shop
         .list_pets(
-            Context::new(),
+            Default::default(),
             ListPetsRequest {
                 status: Some(PetStatus::Sold),
                 page_size: None,
@@ -332,7 +341,7 @@ async fn generated_client_calls_generated_server_in_process() {
     assert_eq!(sold.pets.len(), 1);
     let pending = shop
         .list_pets(
-            Context::new(),
+            Default::default(),
             ListPetsRequest {
                 status: Some(PetStatus::Pending),
                 page_size: None,
@@ -346,7 +355,7 @@ async fn generated_client_calls_generated_server_in_process() {
 #[tokio::test]
 async fn schema_errors_reach_the_client_typed() {
     let err = client()
-        .get_pet(Context::new(), GetPetRequest { id: 99 })
+        .get_pet(Default::default(), GetPetRequest { id: 99 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -359,7 +368,10 @@ async fn schema_errors_reach_the_client_typed() {
 #[tokio::test]
 async fn deprecated_methods_still_work() {
     #[allow(deprecated)]
-    let out = client().ping(Context::new(), PingRequest {}).await.unwrap();
+    let out = client()
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     assert_eq!(out, PingResponse {});
 }
 

@@ -16,7 +16,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 use streams::*;
 use webrpc_build::rust::Options;
-use webrpc_core::{Context, MessageStream, Method, MethodVisitor, StreamMethod, WebrpcError};
+use webrpc_core::{
+    MessageStream, Method, MethodVisitor, RequestContext, StreamMethod, WebrpcError,
+};
 
 #[test]
 fn checked_in_code_is_what_the_generator_makes() {
@@ -102,9 +104,11 @@ fn the_visitor_sees_stream_methods_through_visit_stream() {
 struct Events;
 
 impl Feed for Events {
+    type Ctx = RequestContext;
+
     async fn subscribe(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SubscribeRequest,
     ) -> Result<MessageStream<SubscribeResponse>, WebrpcError> {
         if request.topic.is_empty() {
@@ -143,7 +147,7 @@ impl Feed for Events {
 
     async fn watch(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: WatchRequest,
     ) -> Result<MessageStream<WatchEvent>, WebrpcError> {
         Ok(MessageStream::new(futures_util::stream::iter([Ok(
@@ -156,7 +160,7 @@ impl Feed for Events {
 
     async fn ticks(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: TicksRequest,
     ) -> Result<MessageStream<TicksResponse>, WebrpcError> {
         Ok(MessageStream::new(futures_util::stream::iter((1..=3).map(
@@ -171,7 +175,7 @@ impl Feed for Events {
 
     async fn publish(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: PublishRequest,
     ) -> Result<PublishResponse, WebrpcError> {
         Ok(PublishResponse { id: 1 })
@@ -194,7 +198,7 @@ async fn the_generated_client_and_mount_serve_and_call_streams_in_process() {
         topic: "news".into(),
         after: Some(4),
     };
-    let items = collect(client.subscribe(Context::new(), request).await.unwrap()).await;
+    let items = collect(client.subscribe(Default::default(), request).await.unwrap()).await;
     // Several messages, then a clean end (no error item).
     let ids: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().event.id).collect();
     assert_eq!(ids, vec![5, 6]);
@@ -204,7 +208,7 @@ async fn the_generated_client_and_mount_serve_and_call_streams_in_process() {
         topic: "broken".into(),
         after: None,
     };
-    let items = collect(client.subscribe(Context::new(), request).await.unwrap()).await;
+    let items = collect(client.subscribe(Default::default(), request).await.unwrap()).await;
     assert_eq!(items.len(), 3);
     assert_eq!(items[0].as_ref().unwrap().event.text, "a");
     assert_eq!(items[1].as_ref().unwrap().event.text, "b");
@@ -217,27 +221,33 @@ async fn the_generated_client_and_mount_serve_and_call_streams_in_process() {
         topic: String::new(),
         after: None,
     };
-    let items = collect(client.subscribe(Context::new(), request).await.unwrap()).await;
+    let items = collect(client.subscribe(Default::default(), request).await.unwrap()).await;
     assert_eq!(items.len(), 1);
     let err = items[0].as_ref().unwrap_err();
     assert_eq!(err.kind::<StreamsError>(), Some(StreamsError::EmptyTopic));
 
     let items = collect(
         client
-            .watch(Context::new(), WatchRequest { topic: "t".into() })
+            .watch(Default::default(), WatchRequest { topic: "t".into() })
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(items[0].as_ref().unwrap().topic, "t");
 
-    let items = collect(client.ticks(Context::new(), TicksRequest {}).await.unwrap()).await;
+    let items = collect(
+        client
+            .ticks(Default::default(), TicksRequest {})
+            .await
+            .unwrap(),
+    )
+    .await;
     let labels: Vec<String> = items.into_iter().map(|i| i.unwrap().label).collect();
     assert_eq!(labels, vec!["1", "2", "3"]);
 
     let published = client
         .publish(
-            Context::new(),
+            Default::default(),
             PublishRequest {
                 topic: "t".into(),
                 text: "x".into(),

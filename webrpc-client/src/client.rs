@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use tower::ServiceExt;
 use webrpc_core::codec::{self, JSON_CONTENT_TYPE};
 use webrpc_core::{
-    normalize_basepath, BuiltinError, Caller, Context, MessageStream, Method, MethodInfo,
+    normalize_basepath, BuiltinError, Caller, MessageStream, Method, MethodInfo, RequestContext,
     StreamMethod, WebrpcError, DEFAULT_BASEPATH, WEBRPC_HEADER_NAME,
 };
 
@@ -45,7 +45,35 @@ pub enum ConfigError {
 }
 
 /// Per-call options: extra headers and extensions, a timeout, a cancellation signal.
+///
+/// They start empty ([`new`](Self::new), `Default`): a call sends the client's default
+/// headers and what its options add, nothing else. They are also the `Ctx` of a generated
+/// client (`FooClient<Client>`), so a server handler that calls another service passes
+/// options it built, never its [`RequestContext`]: there is no conversion from one to the
+/// other, and nothing of the incoming request (`Host`, `Content-Length`, `Authorization`,
+/// `Cookie`, …) is forwarded unless the code names it:
+///
+/// ```
+/// use http::header::{HeaderName, AUTHORIZATION};
+/// use webrpc_client::CallOptions;
+/// use webrpc_core::RequestContext;
+///
+/// # let ctx = RequestContext::new()
+/// #     .with_header(AUTHORIZATION, http::HeaderValue::from_static("Bearer t"))
+/// #     .with_header(http::header::COOKIE, http::HeaderValue::from_static("s=1"));
+/// // In a handler: pass the caller's token on, and only that.
+/// let options = CallOptions::new().forward(&ctx, AUTHORIZATION);
+/// assert_eq!(options.headers.len(), 1);
+/// assert_eq!(options.headers[AUTHORIZATION], "Bearer t");
+/// // The same, spelled out; a header the request does not have is not added.
+/// let mut options = CallOptions::new();
+/// if let Some(value) = ctx.header(HeaderName::from_static("x-request-id")) {
+///     options = options.header(HeaderName::from_static("x-request-id"), value.clone());
+/// }
+/// assert!(options.headers.is_empty());
+/// ```
 #[derive(Default)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// Headers sent with this call, after (and replacing) the client's default headers.
     pub headers: HeaderMap,
@@ -66,13 +94,8 @@ impl std::fmt::Debug for CallOptions {
     }
 }
 
-/// A per-call timeout carried in a [`Context`]'s extensions, for calls made through a
-/// service trait: `ctx.extensions.insert(CallTimeout(Duration::from_secs(2)))`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallTimeout(pub Duration);
-
 impl CallOptions {
-    /// No extra headers, the client's timeout, no cancellation.
+    /// No extra headers, no extensions, the client's timeout, no cancellation.
     pub fn new() -> Self {
         Self::default()
     }
@@ -84,10 +107,34 @@ impl CallOptions {
         self
     }
 
-    /// Adds a header to this call.
+    /// Adds a header to this call (replacing any earlier value of that name). A sensitive
+    /// value (`HeaderValue::set_sensitive`) stays out of `Debug` output.
     #[must_use]
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.insert(name, value);
+        self
+    }
+
+    /// Copies one header, every value of it, from an incoming request to this call: the
+    /// explicit way for a handler to pass, say, its caller's `Authorization` on. Does nothing
+    /// when the request has no such header. Nothing else of the request is copied.
+    #[must_use]
+    pub fn forward(mut self, ctx: &RequestContext, name: HeaderName) -> Self {
+        let mut values = ctx.headers().get_all(&name).iter();
+        if let Some(first) = values.next() {
+            self.headers.insert(name.clone(), first.clone());
+            for value in values {
+                self.headers.append(name.clone(), value.clone());
+            }
+        }
+        self
+    }
+
+    /// Puts a value in the outgoing request's extensions (for the transport's middleware;
+    /// extensions are never sent).
+    #[must_use]
+    pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
         self
     }
 
@@ -98,18 +145,6 @@ impl CallOptions {
     pub fn cancel_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
         self.cancel = Some(Box::pin(signal));
         self
-    }
-}
-
-impl From<Context> for CallOptions {
-    fn from(ctx: Context) -> Self {
-        let timeout = ctx.extensions.get::<CallTimeout>().map(|t| t.0);
-        CallOptions {
-            headers: ctx.headers,
-            extensions: ctx.extensions,
-            timeout,
-            cancel: None,
-        }
     }
 }
 
@@ -569,19 +604,21 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    type Options = CallOptions;
+
     async fn call<M: Method>(
         &self,
-        ctx: Context,
+        options: CallOptions,
         request: M::Request,
     ) -> Result<M::Response, WebrpcError> {
-        self.call_with::<M>(&request, ctx.into()).await
+        self.call_with::<M>(&request, options).await
     }
 
     async fn call_stream<M: StreamMethod>(
         &self,
-        ctx: Context,
+        options: CallOptions,
         request: M::Request,
     ) -> Result<MessageStream<M::Message>, WebrpcError> {
-        self.call_stream_with::<M>(&request, ctx.into()).await
+        self.call_stream_with::<M>(&request, options).await
     }
 }

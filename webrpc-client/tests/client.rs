@@ -11,8 +11,8 @@ use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use webrpc_client::{CallOptions, CallTimeout, Client, X_ACCESS_KEY};
-use webrpc_core::{service, BuiltinError, Context, MethodInfo, WebrpcError};
+use webrpc_client::{CallOptions, Client, X_ACCESS_KEY};
+use webrpc_core::{service, BuiltinError, MethodInfo, RequestContext, WebrpcError};
 use webrpc_server::Router;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -31,10 +31,10 @@ service! {
     name "Store";
     schema "store" "v0.0.1";
     /// Gets an item.
-    GetItem => get_item(GetItemRequest {
+    GetItem => get_item(#[derive(Debug, Clone, PartialEq, Default)] GetItemRequest {
         /// Which item.
         pub id: u64,
-    }) -> GetItemResponse {
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] GetItemResponse {
         /// The item.
         pub item: Item,
     };
@@ -325,7 +325,7 @@ async fn timeout_is_request_failed_408() {
         .unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!((err.code(), err.status()), (-1, 408));
-    // Per call, through CallOptions or a Context extension.
+    // Per call, through CallOptions, also as the service trait's context.
     let err = client
         .call_with::<GetItem>(
             &GetItemRequest { id: 1 },
@@ -334,11 +334,11 @@ async fn timeout_is_request_failed_408() {
         .await
         .unwrap_err();
     assert!(err.cause().unwrap().contains("10ms"), "{err}");
-    let mut ctx = Context::new();
-    ctx.extensions
-        .insert(CallTimeout(Duration::from_millis(20)));
     let err = StoreClient::new(client)
-        .get_item(ctx, GetItemRequest { id: 1 })
+        .get_item(
+            CallOptions::new().timeout(Duration::from_millis(20)),
+            GetItemRequest { id: 1 },
+        )
         .await
         .unwrap_err();
     assert!(
@@ -371,9 +371,11 @@ async fn cancellation_is_client_disconnected() {
 
 struct Items;
 impl Store for Items {
+    type Ctx = RequestContext;
+
     async fn get_item(
         &self,
-        _: Context,
+        _: RequestContext,
         req: GetItemRequest,
     ) -> Result<GetItemResponse, WebrpcError> {
         if req.id == 0 {
@@ -399,12 +401,12 @@ async fn in_process_client_straight_into_the_router() {
             .unwrap(),
     );
     let out = store
-        .get_item(Context::new(), GetItemRequest { id: 5 })
+        .get_item(Default::default(), GetItemRequest { id: 5 })
         .await
         .unwrap();
     assert_eq!(out.item.name, "item 5");
     let err = store
-        .get_item(Context::new(), GetItemRequest { id: 0 })
+        .get_item(Default::default(), GetItemRequest { id: 0 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -421,7 +423,7 @@ fn client_futures_are_send() {
     let request = GetItemRequest { id: 1 };
     is_send(&client.call::<GetItem>(&request));
     let store = StoreClient::new(client);
-    is_send(&store.get_item(Context::new(), GetItemRequest { id: 1 }));
+    is_send(&store.get_item(Default::default(), GetItemRequest { id: 1 }));
 }
 
 #[tokio::test]
@@ -472,12 +474,12 @@ async fn loopback_success_and_error() {
     let (addr, server) = serve_router().await;
     let store = StoreClient::new(Client::new(&format!("http://{addr}")).unwrap());
     let out = store
-        .get_item(Context::new(), GetItemRequest { id: 9 })
+        .get_item(Default::default(), GetItemRequest { id: 9 })
         .await
         .unwrap();
     assert_eq!(out.item.id, 9);
     let err = store
-        .get_item(Context::new(), GetItemRequest { id: 0 })
+        .get_item(Default::default(), GetItemRequest { id: 0 })
         .await
         .unwrap_err();
     assert_eq!((err.code(), err.cause()), (3000, Some("item 0")));
@@ -620,10 +622,10 @@ mod shelf {
         name "Shelf";
         schema "store" "v0.0.1";
         /// Gets an item from the shelf.
-        GetItem => get_item(ShelfGetItemRequest {
+        GetItem => get_item(#[derive(Debug, Clone, PartialEq, Default)] ShelfGetItemRequest {
             /// Which item.
             pub id: u64,
-        }) -> ShelfGetItemResponse {
+        }) -> #[derive(Debug, Clone, PartialEq, Default)] ShelfGetItemResponse {
             /// The item.
             pub item: Item,
         };

@@ -20,10 +20,10 @@ service! {
     schema "sequence-metadata" "v0.4.0";
 
     /// Publishes a collection.
-    PublishCollection => publish_collection(PublishCollectionRequest {
+    PublishCollection => publish_collection(#[derive(Debug, Clone, PartialEq, Default)] PublishCollectionRequest {
         /// The collection.
         pub collection_id: u64,
-    }) -> PublishCollectionResponse {
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] PublishCollectionResponse {
         /// Whatever came back.
         #[serde(default)]
         pub collection: serde_json::Value,

@@ -38,10 +38,10 @@ service! {
     name "Store";
     schema "store" "v0.0.1";
     /// Gets an item.
-    GetItem => get_item(GetItemRequest {
+    GetItem => get_item(#[derive(Debug, Clone, PartialEq, Default)] GetItemRequest {
         /// Which item.
         pub id: u64,
-    }) -> GetItemResponse {
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] GetItemResponse {
         /// The item.
         pub item: Item,
     };

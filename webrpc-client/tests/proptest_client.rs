@@ -25,10 +25,10 @@ service! {
     schema "lookup" "v0.0.1";
 
     /// Finds a record.
-    Find => find(FindRequest {
+    Find => find(#[derive(Debug, Clone, PartialEq, Default)] FindRequest {
         /// Which record.
         pub id: u64,
-    }) -> FindResponse {
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] FindResponse {
         /// Its name.
         pub name: String,
         /// Its tags.

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use webrpc_client::{CallOptions, Client, TransportOptions};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
-    error_catalogue, BuiltinError, Caller, Context, MessageStream, Routes, StreamFuture,
+    error_catalogue, BuiltinError, Caller, MessageStream, RequestContext, Routes, StreamFuture,
     WebrpcError,
 };
 use webrpc_server::{serve, Router, ServerHandle};
@@ -559,20 +559,24 @@ async fn loopback_clean_end_after_a_complete_line_is_none() {
 
 /// A service trait with a stream method, written as the generator writes one.
 trait Counter: Send + Sync + 'static {
-    fn count(&self, ctx: Context, request: CountRequest) -> impl StreamFuture<CountMessage>;
+    type Ctx: Default + Send + 'static;
+
+    fn count(&self, ctx: Self::Ctx, request: CountRequest) -> impl StreamFuture<CountMessage>;
 }
 
 /// The client side: any `Caller`.
 struct CounterClient<C>(C);
 
 impl<C: Caller> Counter for CounterClient<C> {
-    fn count(&self, ctx: Context, request: CountRequest) -> impl StreamFuture<CountMessage> {
+    type Ctx = C::Options;
+
+    fn count(&self, ctx: C::Options, request: CountRequest) -> impl StreamFuture<CountMessage> {
         self.0.call_stream::<Count>(ctx, request)
     }
 }
 
 /// The mount function: any `Routes`.
-fn mount_counter<R: Routes, T: Counter>(service: Arc<T>, routes: R) -> R {
+fn mount_counter<R: Routes, T: Counter<Ctx = RequestContext>>(service: Arc<T>, routes: R) -> R {
     routes.add_stream_route::<Count, _, _, _>(move |ctx, request| {
         let service = Arc::clone(&service);
         async move { service.count(ctx, request).await }
@@ -583,9 +587,11 @@ fn mount_counter<R: Routes, T: Counter>(service: Arc<T>, routes: R) -> R {
 struct Counting;
 
 impl Counter for Counting {
+    type Ctx = RequestContext;
+
     async fn count(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: CountRequest,
     ) -> Result<MessageStream<CountMessage>, WebrpcError> {
         if request.n == 0 {
@@ -607,7 +613,7 @@ async fn exercise<C: Counter>(counter: &C) {
     let items = drain(
         counter
             .count(
-                Context::new(),
+                Default::default(),
                 CountRequest {
                     n: 3,
                     fail_after: None,
@@ -623,7 +629,7 @@ async fn exercise<C: Counter>(counter: &C) {
     let items = drain(
         counter
             .count(
-                Context::new(),
+                Default::default(),
                 CountRequest {
                     n: 3,
                     fail_after: Some(1),
@@ -641,7 +647,10 @@ async fn exercise<C: Counter>(counter: &C) {
 /// The handler's early error: returned directly in process, sent in the stream (with 200)
 /// by the router, as gen-golang does.
 async fn early_error<C: Counter>(counter: &C) -> WebrpcError {
-    match counter.count(Context::new(), CountRequest::default()).await {
+    match counter
+        .count(Default::default(), CountRequest::default())
+        .await
+    {
         Err(err) => err,
         Ok(stream) => {
             let items = drain(stream).await;
@@ -708,7 +717,8 @@ async fn server_shutdown_reaches_the_client_as_stream_lost() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
-        |_ctx: Context, _req: CountRequest| async {
+        Count,
+        |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter([Ok(tick(0))]).chain(stream::pending()))
         },
     );

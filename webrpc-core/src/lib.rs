@@ -14,7 +14,8 @@
 //!   [`ServiceInfo`], a service's method table.
 //! - [`header`]: [`WebrpcHeader`], the `webrpc@…;gen@…;schema@…` header.
 //! - [`codec`]: JSON encoding and decoding from collected bytes, with the reference causes.
-//! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once.
+//! - [`service!`]: declares a service (types, trait, client wrapper, mount function) once;
+//!   [`RequestContext`], what a serving implementation sees of the incoming request.
 //! - [`stream`]: streaming methods: [`StreamMethod`], [`MessageStream`] and the ndjson lines.
 //! - [`types`]: the scalars [`Timestamp`], [`BigInt`] and [`Bytes`] (webrpc's `timestamp`,
 //!   `bigint` and `[]byte`).
@@ -63,7 +64,7 @@ pub mod service;
 pub mod stream;
 pub mod types;
 
-pub use context::Context;
+pub use context::RequestContext;
 pub use error::{BuiltinError, ErrorKind, WebrpcError};
 #[allow(deprecated)]
 pub use header::WEBRPC_HEADER;
@@ -71,7 +72,7 @@ pub use header::{HeaderParseError, WebrpcHeader, WEBRPC_HEADER_NAME};
 pub use method::{
     normalize_basepath, Method, MethodInfo, MethodVisitor, ServiceInfo, DEFAULT_BASEPATH,
 };
-pub use service::{CallFuture, Caller, Routes};
+pub use service::{CallFuture, Caller, Empty, Routes};
 pub use stream::{MessageStream, StreamFuture, StreamMethod};
 pub use types::{BigInt, Bytes, ParseBigIntError, Timestamp};
 
@@ -95,6 +96,14 @@ macro_rules! include_schema {
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
+
+    /// Glob-imported by `service!` where it is called, so that serde's derive finds serde
+    /// through this crate (`#[serde(crate = "__webrpc_core_serde")]`) by a name nothing
+    /// else uses; glob imports of the same item may repeat, so several services can share
+    /// a module.
+    pub mod serde_path {
+        pub use serde as __webrpc_core_serde;
+    }
 }
 
 /// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.

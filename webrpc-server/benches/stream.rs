@@ -23,7 +23,7 @@ use futures_util::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use webrpc_client::{Client, TransportOptions};
 use webrpc_core::stream::StreamMethod;
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 use webrpc_server::{serve, Router};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -62,7 +62,8 @@ impl StreamMethod for Feed {
 
 fn router() -> Router {
     Router::new().route_stream::<Feed, _, _, _, WebrpcError>(
-        |_ctx: Context, req: FeedRequest| async move {
+        Feed,
+        |_ctx: RequestContext, req: FeedRequest| async move {
             let stream = if req.idle {
                 stream::pending().boxed()
             } else {

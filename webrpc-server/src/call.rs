@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
-use webrpc_core::{BuiltinError, Context, WebrpcError};
+use webrpc_core::{BuiltinError, RequestContext, WebrpcError};
 
 /// A call in progress, seen from the work it starts.
 ///
-/// The [`Router`](crate::Router) puts one in the extensions of every handler's [`Context`]
+/// The [`Router`](crate::Router) puts one in the extensions of every handler's
+/// [`RequestContext`]
 /// (find it with [`CallHandle::of`]). It tells two things:
 ///
 /// - **whether the caller went away** ([`is_cancelled`](Self::is_cancelled)): true once
@@ -59,8 +60,8 @@ impl CallHandle {
 
     /// The handle of the call `ctx` belongs to; `None` outside a [`Router`](crate::Router)
     /// (a handler called directly).
-    pub fn of(ctx: &Context) -> Option<&CallHandle> {
-        ctx.extensions.get::<CallHandle>()
+    pub fn of(ctx: &RequestContext) -> Option<&CallHandle> {
+        ctx.extensions().get::<CallHandle>()
     }
 
     /// The call whose work runs on this thread: set inside [`spawn_blocking`], `None`
@@ -113,7 +114,7 @@ fn cancelled() -> WebrpcError {
 /// - A panic in `f` is `WebrpcServerPanic` (logged, not sent).
 ///
 /// Without a call (a `ctx` not from a router) it is plain `spawn_blocking`.
-pub async fn spawn_blocking<T, F>(ctx: &Context, f: F) -> Result<T, WebrpcError>
+pub async fn spawn_blocking<T, F>(ctx: &RequestContext, f: F) -> Result<T, WebrpcError>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,

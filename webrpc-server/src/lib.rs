@@ -30,14 +30,20 @@
 //! - [`stream`]: stream methods (`=> stream (...)`), served with [`Router::route_stream`] as
 //!   newline-delimited JSON, byte for byte like gen-golang, pulled lazily from the handler.
 //!
-//! Services are declared with [`webrpc_core::service!`], which generates a trait and a `mount`
-//! function that adds an implementation's methods to a router; single methods can also be
-//! added with closures through [`Router::route`].
+//! Services are generated from a schema by `webrpc-build` (or declared with
+//! [`webrpc_core::service!`]): a trait and a `mount` function that adds an implementation's
+//! methods to a router; single methods can also be added with closures through
+//! [`Router::route`] (`Router::new().route(SayHello, handler)`).
+//!
+//! Handlers see the incoming request as a [`RequestContext`](webrpc_core::RequestContext):
+//! read-only, server-side only. A call a handler makes to another service takes the client's
+//! own options, which start empty, so none of the incoming request's headers (`Host`,
+//! `Authorization`, `Cookie`, …) travel on unless the handler copies one by name.
 //!
 //! ## Example
 //!
 //! ```
-//! use webrpc_core::{service, Context, WebrpcError};
+//! use webrpc_core::{service, RequestContext, WebrpcError};
 //! use webrpc_server::{serve, Router};
 //!
 //! service! {
@@ -61,7 +67,9 @@
 //!
 //! struct Polite;
 //! impl Greeter for Polite {
-//!     async fn say_hello(&self, _: Context, req: SayHelloRequest) -> Result<SayHelloResponse, WebrpcError> {
+//!     type Ctx = RequestContext;
+//!
+//!     async fn say_hello(&self, _: RequestContext, req: SayHelloRequest) -> Result<SayHelloResponse, WebrpcError> {
 //!         Ok(SayHelloResponse { greeting: format!("hello, {}", req.name) })
 //!     }
 //! }

@@ -21,7 +21,7 @@ use crate::call::{CallHandle, CancelOnDrop};
 use webrpc_core::codec::{self, is_json_content_type};
 use webrpc_core::stream::StreamMethod;
 use webrpc_core::{
-    normalize_basepath, BuiltinError, Context, Method, MethodInfo, Routes, WebrpcError,
+    normalize_basepath, BuiltinError, Method, MethodInfo, RequestContext, Routes, WebrpcError,
     WebrpcHeader, DEFAULT_BASEPATH,
 };
 
@@ -32,7 +32,7 @@ pub use crate::stream::ResponseBody;
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub(crate) type ErasedHandler =
-    dyn Fn(Context, Bytes) -> BoxFuture<Result<Reply, WebrpcError>> + Send + Sync;
+    dyn Fn(RequestContext, Bytes) -> BoxFuture<Result<Reply, WebrpcError>> + Send + Sync;
 
 /// What a handler produced: a whole JSON answer, or a stream to open.
 pub(crate) enum Reply {
@@ -139,8 +139,9 @@ impl ConcurrencyLimit {
 ///
 /// Every response carries `Content-Type: application/json` and the `Webrpc` header, except
 /// the `200` that opens a stream method's ndjson stream (see
-/// [`route_stream`](Router::route_stream)). A handler receives a [`Context`] with the
-/// request's headers and extensions, the call's [`MethodInfo`] and its [`CallHandle`], and
+/// [`route_stream`](Router::route_stream)). A handler receives a [`RequestContext`] with the
+/// request's headers and extensions (read-only; nothing of them is sent on by a call the
+/// handler makes), the call's [`MethodInfo`] and its [`CallHandle`], and
 /// the decoded request object.
 ///
 /// **Cancellation.** A call whose router future is dropped (hyper drops it when an HTTP/2
@@ -152,7 +153,7 @@ impl ConcurrencyLimit {
 /// slot until it ends.
 ///
 /// ```
-/// use webrpc_core::{service, Context, WebrpcError};
+/// use webrpc_core::{service, RequestContext, WebrpcError};
 /// use webrpc_server::Router;
 /// # service! {
 /// #     /// Greeter.
@@ -169,7 +170,7 @@ impl ConcurrencyLimit {
 /// #         pub greeting: String };
 /// # }
 ///
-/// let router = Router::new().route::<SayHello, _, _, _>(|_ctx: Context, req: SayHelloRequest| async move {
+/// let router = Router::new().route(SayHello, |_ctx: RequestContext, req: SayHelloRequest| async move {
 ///     Ok::<_, WebrpcError>(SayHelloResponse { greeting: format!("hello, {}", req.name) })
 /// });
 /// # let _ = router;
@@ -305,40 +306,54 @@ impl Router {
         self
     }
 
-    /// Adds a handler for method `M`.
+    /// Adds a handler for `method` (a method's marker value, such as `SayHello`).
     ///
-    /// The handler gets the call's [`Context`] and decoded request object, and returns the
+    /// The handler gets the call's [`RequestContext`] and decoded request object, and returns the
     /// response object or any error: a [`WebrpcError`] is sent as it is, any other error
     /// becomes `WebrpcEndpoint` with the error's text as cause.
     #[must_use]
-    pub fn route<M, F, Fut, E>(mut self, handler: F) -> Self
+    pub fn route<M, F, Fut, E>(self, method: M, handler: F) -> Self
     where
         M: Method,
-        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Response, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        // The marker value only names the method: its type is what routes.
+        let _ = method;
+        self.add_unary::<M, F, Fut, E>(handler)
+    }
+
+    fn add_unary<M, F, Fut, E>(mut self, handler: F) -> Self
+    where
+        M: Method,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<M::Response, E>> + Send + 'static,
         E: Into<BoxError>,
     {
         // The encode buffer starts at the size of this method's last answer, so a typical
         // response is written without growing the buffer.
         let state = Arc::new((handler, AtomicUsize::new(256)));
-        let erased = move |ctx: Context, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
-            let state = Arc::clone(&state);
-            Box::pin(async move {
-                let request: M::Request = codec::decode_request(&body)?;
-                drop(body);
-                let (handler, size_hint) = &*state;
-                let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
-                let bytes =
-                    codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
-                size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
-                Ok(Reply::Unary(bytes))
-            })
-        };
+        let erased =
+            move |ctx: RequestContext, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
+                let state = Arc::clone(&state);
+                Box::pin(async move {
+                    let request: M::Request = codec::decode_request(&body)?;
+                    drop(body);
+                    let (handler, size_hint) = &*state;
+                    let response = handler(ctx, request).await.map_err(into_webrpc_error)?;
+                    let bytes =
+                        codec::encode_response_with_capacity(&response, size_hint.load(Relaxed))?;
+                    size_hint.store((bytes.len() + 64).min(64 * 1024), Relaxed);
+                    Ok(Reply::Unary(bytes))
+                })
+            };
         self.insert(M::INFO, M::WEBRPC_HEADER, Arc::new(erased));
         self
     }
 
-    /// Adds a handler for stream method `M` (`=> stream (...)`), opening the stream before
+    /// Adds a handler for stream method `method` (a marker value; `=> stream (...)`), opening
+    /// the stream before
     /// the handler runs, as gen-golang does.
     ///
     /// Everything up to the decoded request is an ordinary call: a bad route, method, content
@@ -368,24 +383,23 @@ impl Router {
     /// [`concurrency_limit`](Self::concurrency_limit) slot cover the call up to the opening
     /// (reading and decoding the request); an open stream is not cut by the handler timeout
     /// and does not hold a slot. Open streams are bounded by the server's connection cap and
-    /// HTTP/2's limit on concurrent streams per connection. The handler's [`Context`] carries
+    /// HTTP/2's limit on concurrent streams per connection. The handler's [`RequestContext`] carries
     /// a [`CallHandle`](crate::CallHandle) of the stream's own, holding no slot, cancelled
     /// when the client goes away.
     ///
     /// To feed a stream from another task, return the receiver of a
     /// [`stream::channel`](crate::stream::channel).
     #[must_use]
-    pub fn route_stream<M, F, Fut, S, E>(mut self, handler: F) -> Self
+    pub fn route_stream<M, F, Fut, S, E>(self, method: M, handler: F) -> Self
     where
         M: StreamMethod,
-        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<S, E>> + Send + 'static,
         S: futures_util::Stream<Item = Result<M::Message, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
-        let erased = crate::stream::erase::<M, F, Fut, S, E>(handler, true);
-        self.insert(M::INFO, M::WEBRPC_HEADER, erased);
-        self
+        let _ = method;
+        self.add_stream::<M, F, Fut, S, E>(handler, true)
     }
 
     /// Like [`route_stream`](Self::route_stream), but the stream opens only once the
@@ -396,15 +410,27 @@ impl Router {
     /// runs, the [`handler_timeout`](Self::handler_timeout) and the concurrency slot apply
     /// as to an ordinary call, and no ping is sent yet.
     #[must_use]
-    pub fn route_stream_deferred<M, F, Fut, S, E>(mut self, handler: F) -> Self
+    pub fn route_stream_deferred<M, F, Fut, S, E>(self, method: M, handler: F) -> Self
     where
         M: StreamMethod,
-        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<S, E>> + Send + 'static,
         S: futures_util::Stream<Item = Result<M::Message, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
-        let erased = crate::stream::erase::<M, F, Fut, S, E>(handler, false);
+        let _ = method;
+        self.add_stream::<M, F, Fut, S, E>(handler, false)
+    }
+
+    fn add_stream<M, F, Fut, S, E>(mut self, handler: F, open_first: bool) -> Self
+    where
+        M: StreamMethod,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: futures_util::Stream<Item = Result<M::Message, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let erased = crate::stream::erase::<M, F, Fut, S, E>(handler, open_first);
         self.insert(M::INFO, M::WEBRPC_HEADER, erased);
         self
     }
@@ -449,20 +475,20 @@ impl Routes for Router {
     fn add_route<M, F, Fut>(self, handler: F) -> Self
     where
         M: Method,
-        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<M::Response, WebrpcError>> + Send + 'static,
     {
-        self.route::<M, F, Fut, WebrpcError>(handler)
+        self.add_unary::<M, F, Fut, WebrpcError>(handler)
     }
 
     fn add_stream_route<M, F, Fut, S>(self, handler: F) -> Self
     where
         M: StreamMethod,
-        F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+        F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<S, WebrpcError>> + Send + 'static,
         S: futures_util::Stream<Item = Result<M::Message, WebrpcError>> + Send + 'static,
     {
-        self.route_stream::<M, F, Fut, S, WebrpcError>(handler)
+        self.add_stream::<M, F, Fut, S, WebrpcError>(handler, true)
     }
 }
 
@@ -563,8 +589,7 @@ impl Inner {
             }
         }
         parts.extensions.insert(call.clone());
-        let mut ctx = Context::from_parts(parts.headers, parts.extensions);
-        ctx.method = Some(info);
+        let ctx = RequestContext::from_parts(parts.headers, parts.extensions).with_method(info);
         let handler_call = AssertUnwindSafe(handler(ctx, bytes)).catch_unwind();
         let outcome = match self.handler_timeout {
             None => handler_call.await,

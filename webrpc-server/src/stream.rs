@@ -21,7 +21,7 @@ use http_body_util::Full;
 use tokio::sync::{mpsc, watch};
 use webrpc_core::codec;
 use webrpc_core::stream::{encode_error_line, encode_message_with_capacity, StreamMethod, PING};
-use webrpc_core::{BuiltinError, Context, MethodInfo, WebrpcError};
+use webrpc_core::{BuiltinError, MethodInfo, RequestContext, WebrpcError};
 
 use crate::call::CallHandle;
 use crate::router::{into_webrpc_error, panic_message, BoxError, BoxFuture, ErasedHandler, Reply};
@@ -325,24 +325,24 @@ pub(crate) fn stream_response(
 pub(crate) fn erase<M, F, Fut, S, E>(handler: F, open_first: bool) -> Arc<ErasedHandler>
 where
     M: StreamMethod,
-    F: Fn(Context, M::Request) -> Fut + Send + Sync + 'static,
+    F: Fn(RequestContext, M::Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<S, E>> + Send + 'static,
     S: Stream<Item = Result<M::Message, E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
     let handler = Arc::new(handler);
     Arc::new(
-        move |mut ctx: Context, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
+        move |ctx: RequestContext, body: Bytes| -> BoxFuture<Result<Reply, WebrpcError>> {
             let handler = Arc::clone(&handler);
             Box::pin(async move {
                 let request: M::Request = codec::decode_request(&body)?;
                 drop(body);
-                let shutdown = ctx.extensions.get::<StreamShutdown>().cloned();
+                let shutdown = ctx.extensions().get::<StreamShutdown>().cloned();
                 // The router's handle holds the call's concurrency slot; an open stream holds
                 // none (it would starve ordinary calls), so the handler gets a handle of its
                 // own, which tells it when the client is gone.
                 let call = CallHandle::new(None);
-                ctx.extensions.insert(call.clone());
+                let ctx = ctx.with_extension(call.clone());
                 let state = if open_first {
                     let started = handler(ctx, request);
                     State::Starting(Box::pin(async move {

@@ -20,7 +20,7 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use webrpc_client::{CallOptions, Client, TransportOptions};
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 use webrpc_server::{serve, ConcurrencyLimit, Router, Server, ServerHandle};
 
 /// Generous bound on anything that waits.
@@ -89,7 +89,7 @@ fn envelope(raw: &str) -> serde_json::Value {
 async fn ping_many(client: &TestClient<Client>, n: usize) {
     for _ in 0..n {
         client
-            .ping(Context::new(), PingRequest {})
+            .ping(Default::default(), PingRequest {})
             .await
             .expect("others are served");
     }
@@ -214,7 +214,7 @@ async fn a_flood_of_idle_connections_at_the_cap_is_shed_and_clients_get_through(
     let client = server.client();
     client
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 value: 7,
                 label: None,
@@ -252,7 +252,7 @@ async fn calls_over_the_concurrency_limit_are_answered_429_never_hang() {
             tokio::spawn(async move {
                 let began = Instant::now();
                 let out = client
-                    .sleep(Context::new(), SleepRequest { millis: 1000 })
+                    .sleep(Default::default(), SleepRequest { millis: 1000 })
                     .await;
                 (out, began.elapsed())
             })
@@ -293,7 +293,10 @@ async fn calls_over_the_concurrency_limit_are_answered_429_never_hang() {
     assert!(ok >= LIMIT as u64, "{ok} calls ran");
     assert!(limited > 0, "no call was over the limit");
     // Slots are given back.
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -310,7 +313,7 @@ async fn calls_over_the_limit_can_queue_and_all_complete() {
             let client = client.clone();
             tokio::spawn(async move {
                 client
-                    .sleep(Context::new(), SleepRequest { millis: 50 })
+                    .sleep(Default::default(), SleepRequest { millis: 50 })
                     .await
             })
         })
@@ -336,7 +339,7 @@ async fn a_handler_outliving_its_timeout_gets_504_over_the_wire() {
     let client = server.client();
     for _ in 0..3 {
         let err: WebrpcError = client
-            .sleep(Context::new(), SleepRequest { millis: 60_000 })
+            .sleep(Default::default(), SleepRequest { millis: 60_000 })
             .await
             .unwrap_err();
         assert_eq!(
@@ -347,7 +350,7 @@ async fn a_handler_outliving_its_timeout_gets_504_over_the_wire() {
         assert_eq!(err.cause(), Some("handler timed out after 200ms"));
         // The same client (same pooled connection) goes on working.
         let out = client
-            .sleep(Context::new(), SleepRequest { millis: 1 })
+            .sleep(Default::default(), SleepRequest { millis: 1 })
             .await
             .unwrap();
         assert_eq!(out.slept, 1);
@@ -363,7 +366,7 @@ struct Seen {
 }
 
 fn counting_router(seen: Arc<Seen>) -> Router {
-    Router::new().route::<Echo, _, _, _>(move |_ctx: Context, req: EchoRequest| {
+    Router::new().route(Echo, move |_ctx: RequestContext, req: EchoRequest| {
         let seen = Arc::clone(&seen);
         async move {
             seen.accepted.lock().unwrap().insert(req.value);
@@ -409,7 +412,7 @@ async fn graceful_shutdown_under_load_answers_every_accepted_call() {
                     }
                     let value = w * 1_000_000 + i;
                     match client
-                        .echo(Context::new(), EchoRequest { value, label: None })
+                        .echo(Default::default(), EchoRequest { value, label: None })
                         .await
                     {
                         Ok(out) => {
@@ -502,7 +505,7 @@ async fn a_call_cancelled_by_its_client_frees_its_slot() {
     // then calls run again.
     let mut served = false;
     for _ in 0..200 {
-        match client.ping(Context::new(), PingRequest {}).await {
+        match client.ping(Default::default(), PingRequest {}).await {
             Ok(_) => {
                 served = true;
                 break;
@@ -535,7 +538,7 @@ async fn shutdown_is_not_held_up_by_connections_that_sent_nothing() {
     }
     server
         .client()
-        .ping(Context::new(), PingRequest {})
+        .ping(Default::default(), PingRequest {})
         .await
         .unwrap();
     // `shutdown` panics if the server is not done within WAIT.

@@ -25,7 +25,7 @@ use common::*;
 use http::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::{RequestContext, WebrpcError};
 use webrpc_server::{serve, Router, ServerHandle};
 
 /// The body timeout the servers here run with: an answer that only comes when it fires is
@@ -245,7 +245,7 @@ async fn a_declared_over_limit_body_over_h2c_is_answered_413_at_once() {
 
 /// A router whose `Echo` handler counts the calls it runs.
 fn counting_router(runs: Arc<AtomicUsize>) -> Router {
-    router().route::<Echo, _, _, _>(move |_ctx: Context, req: EchoRequest| {
+    router().route(Echo, move |_ctx: RequestContext, req: EchoRequest| {
         let runs = Arc::clone(&runs);
         async move {
             runs.fetch_add(1, Ordering::SeqCst);
@@ -310,7 +310,7 @@ async fn calls_reset_before_their_handler_starts_never_run_it() {
     );
     let answer = client
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 value: 7,
                 label: None,
@@ -405,7 +405,7 @@ async fn http11_async_work_of_a_client_that_closes_mid_call_is_dropped() {
     let finished = Arc::new(AtomicUsize::new(0));
     let router = {
         let (started, finished) = (Arc::clone(&started), Arc::clone(&finished));
-        router().route::<Echo, _, _, _>(move |_ctx: Context, req: EchoRequest| {
+        router().route(Echo, move |_ctx: RequestContext, req: EchoRequest| {
             let (started, finished) = (Arc::clone(&started), Arc::clone(&finished));
             async move {
                 started.notify_one();
@@ -465,7 +465,7 @@ async fn blocking_work_holds_its_slot_until_it_ends_and_sees_its_caller_leave() 
         router()
             .concurrency_limit(ConcurrencyLimit::new(1))
             .handler_timeout(Duration::from_millis(200))
-            .route::<Echo, _, _, _>(move |ctx: Context, req: EchoRequest| {
+            .route(Echo, move |ctx: RequestContext, req: EchoRequest| {
                 let (locked, writes, finished) = (
                     Arc::clone(&locked),
                     Arc::clone(&writes),

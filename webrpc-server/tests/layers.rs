@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tower::{ServiceBuilder, ServiceExt};
 use webrpc_client::Client;
-use webrpc_core::{BuiltinError, Context, Method, WebrpcError};
+use webrpc_core::{BuiltinError, Method, RequestContext, WebrpcError};
 use webrpc_server::{serve, RecoverErrorLayer, ResponseBody, Router, ServerHandle};
 
 /// The `Webrpc` header value of the test schema.
@@ -42,7 +42,7 @@ where
 
 /// A router whose `Sleep` says when it has started, then waits for `release`.
 fn gated_router(entered: Arc<Notify>, release: Arc<Semaphore>) -> Router {
-    router().route::<Sleep, _, _, _>(move |_ctx: Context, req: SleepRequest| {
+    router().route(Sleep, move |_ctx: RequestContext, req: SleepRequest| {
         let entered = Arc::clone(&entered);
         let release = Arc::clone(&release);
         async move {
@@ -61,7 +61,7 @@ async fn tower_timeout_around_the_router_is_answered_504_by_serve() {
     let (server, client) = spawn(app).await;
 
     let err = client
-        .sleep(Context::new(), SleepRequest { millis: 10_000 })
+        .sleep(Default::default(), SleepRequest { millis: 10_000 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -72,7 +72,7 @@ async fn tower_timeout_around_the_router_is_answered_504_by_serve() {
 
     // Calls within the timeout are untouched.
     let ok = client
-        .sleep(Context::new(), SleepRequest { millis: 1 })
+        .sleep(Default::default(), SleepRequest { millis: 1 })
         .await
         .unwrap();
     assert_eq!(ok.slept, 1);
@@ -94,7 +94,7 @@ async fn load_shed_over_a_concurrency_limit_answers_503_while_the_slot_is_taken(
         let client = client.clone();
         tokio::spawn(async move {
             client
-                .sleep(Context::new(), SleepRequest { millis: 7 })
+                .sleep(Default::default(), SleepRequest { millis: 7 })
                 .await
         })
     };
@@ -102,7 +102,7 @@ async fn load_shed_over_a_concurrency_limit_answers_503_while_the_slot_is_taken(
 
     // The only slot is taken: shed at once, not queued.
     let err = client
-        .ping(Context::new(), PingRequest {})
+        .ping(Default::default(), PingRequest {})
         .await
         .unwrap_err();
     assert_eq!(
@@ -114,7 +114,10 @@ async fn load_shed_over_a_concurrency_limit_answers_503_while_the_slot_is_taken(
     release.add_permits(1);
     assert_eq!(first.await.unwrap().unwrap().slept, 7);
     // The slot is free again.
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await.unwrap();
 }
 
@@ -139,7 +142,7 @@ async fn a_concurrency_limit_layer_queues_calls_and_runs_one_at_a_time() {
     let running = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
     let (r, m) = (Arc::clone(&running), Arc::clone(&most));
-    let router = router().route::<Sleep, _, _, _>(move |_ctx: Context, req: SleepRequest| {
+    let router = router().route(Sleep, move |_ctx: RequestContext, req: SleepRequest| {
         let (running, most) = (Arc::clone(&r), Arc::clone(&m));
         async move {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -157,7 +160,7 @@ async fn a_concurrency_limit_layer_queues_calls_and_runs_one_at_a_time() {
             let client = client.clone();
             tokio::spawn(async move {
                 client
-                    .sleep(Context::new(), SleepRequest { millis: 20 })
+                    .sleep(Default::default(), SleepRequest { millis: 20 })
                     .await
             })
         })
@@ -249,7 +252,7 @@ async fn readiness_errors_are_answered_and_the_connection_serves_on() {
     let (server, client) = spawn(NeverReady).await;
     for _ in 0..2 {
         let err = client
-            .ping(Context::new(), PingRequest {})
+            .ping(Default::default(), PingRequest {})
             .await
             .unwrap_err();
         assert_eq!((err.code(), err.status()), (-7, 500));
@@ -271,10 +274,13 @@ async fn a_recovered_stack_nests_in_axum() {
     let app = axum::Router::new().nest_service("/rpc", rpc);
     let (server, client) = spawn(app).await;
     let err = client
-        .sleep(Context::new(), SleepRequest { millis: 10_000 })
+        .sleep(Default::default(), SleepRequest { millis: 10_000 })
         .await
         .unwrap_err();
     assert_eq!((err.code(), err.status()), (-7, 504));
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await.unwrap();
 }

@@ -13,7 +13,7 @@ use http_body_util::Full;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use webrpc_core::{service, Context, WebrpcError, WebrpcHeader};
+use webrpc_core::{service, RequestContext, WebrpcError, WebrpcHeader};
 
 service! {
     /// Errors on demand.
@@ -26,7 +26,7 @@ service! {
     schema "webrpc-rs-proptest" "v0.0.1";
 
     /// Fails with exactly the error described by its arguments.
-    FailWith => fail_with(FailWithRequest {
+    FailWith => fail_with(#[derive(Debug, Clone, PartialEq, Default)] FailWithRequest {
         /// The error's status, sent as it is (even 0 or 200).
         pub status: u16,
         /// The error's code.
@@ -34,7 +34,7 @@ service! {
         /// The error's cause.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cause: Option<String>,
-    }) -> FailWithResponse {};
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] FailWithResponse {};
 }
 
 /// Paths the router serves (the common test service and [`FailWith`]).
@@ -51,13 +51,16 @@ const ROUTES: [&str; 9] = [
 ];
 
 fn router() -> webrpc_server::Router {
-    common::router().route::<FailWith, _, _, _>(|_ctx: Context, req: FailWithRequest| async move {
-        let err = WebrpcError::new("Custom", req.code, "custom error", req.status);
-        Err::<FailWithResponse, _>(match req.cause {
-            Some(cause) => err.with_cause(cause),
-            None => err,
-        })
-    })
+    common::router().route(
+        FailWith,
+        |_ctx: RequestContext, req: FailWithRequest| async move {
+            let err = WebrpcError::new("Custom", req.code, "custom error", req.status);
+            Err::<FailWithResponse, _>(match req.cause {
+                Some(cause) => err.with_cause(cause),
+                None => err,
+            })
+        },
+    )
 }
 
 fn method() -> impl Strategy<Value = String> {

@@ -10,7 +10,7 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use webrpc_client::{Client, TransportOptions};
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::WebrpcError;
 use webrpc_server::{serve, Router, Server, ServerHandle};
 
 struct Running {
@@ -58,7 +58,7 @@ async fn http1_and_h2c_calls_over_loopback() {
     let h1 = TestClient::new(Client::new(&server.url()).unwrap());
     let out = h1
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 value: 9,
                 label: Some("h1".into()),
@@ -80,7 +80,7 @@ async fn http1_and_h2c_calls_over_loopback() {
     for i in 0..20 {
         let out = h2
             .echo(
-                Context::new(),
+                Default::default(),
                 EchoRequest {
                     value: i,
                     label: None,
@@ -149,7 +149,10 @@ async fn header_read_timeout_closes_slow_clients_and_others_are_served() {
 
     // Meanwhile, others are served.
     let client = TestClient::new(Client::new(&server.url()).unwrap());
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
 
     for (which, stream) in [("slow", &mut slow), ("silent", &mut silent)] {
         let mut buf = Vec::new();
@@ -168,7 +171,10 @@ async fn header_read_timeout_closes_slow_clients_and_others_are_served() {
     // (A new client: the first one's idle connection was closed by the same timeout, which
     // here is far shorter than the client's pool idle timeout.)
     let client = TestClient::new(Client::new(&server.url()).unwrap());
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -178,7 +184,7 @@ async fn oversized_body_gets_an_envelope_not_a_reset() {
     let client = TestClient::new(Client::new(&server.url()).unwrap());
     let err = client
         .echo(
-            Context::new(),
+            Default::default(),
             EchoRequest {
                 value: 1,
                 label: Some("x".repeat(1024 * 1024)),
@@ -191,7 +197,10 @@ async fn oversized_body_gets_an_envelope_not_a_reset() {
         ("WebrpcBadRequest", -4, 413)
     );
     // The same client keeps working.
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -201,11 +210,14 @@ async fn panics_do_not_take_the_server_down() {
     let client = TestClient::new(Client::new(&server.url()).unwrap());
     for _ in 0..3 {
         let err: WebrpcError = client
-            .panic(Context::new(), PanicRequest {})
+            .panic(Default::default(), PanicRequest {})
             .await
             .unwrap_err();
         assert_eq!((err.code(), err.status()), (-6, 500));
-        client.ping(Context::new(), PingRequest {}).await.unwrap();
+        client
+            .ping(Default::default(), PingRequest {})
+            .await
+            .unwrap();
     }
     server.shutdown().await;
 }
@@ -220,13 +232,16 @@ async fn graceful_shutdown_finishes_calls_in_flight() {
         let client = client.clone();
         calls.push(tokio::spawn(async move {
             client
-                .sleep(Context::new(), SleepRequest { millis: 400 })
+                .sleep(Default::default(), SleepRequest { millis: 400 })
                 .await
         }));
     }
     // Wait until the calls are in the server (bounded), then ask it to stop.
     let probe = TestClient::new(Client::new(&url).unwrap());
-    probe.ping(Context::new(), PingRequest {}).await.unwrap();
+    probe
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let addr = server.addr;
     server.shutdown().await;
@@ -258,7 +273,7 @@ async fn connection_cap_queues_rather_than_refuses() {
         clients.push(tokio::spawn(async move {
             client
                 .echo(
-                    Context::new(),
+                    Default::default(),
                     EchoRequest {
                         value: i,
                         label: None,
@@ -308,7 +323,10 @@ async fn serve_awaited_in_place_returns_once_its_shutdown_signal_fires() {
             .await
     });
     let client = TestClient::new(Client::new(&url).unwrap());
-    client.ping(Context::new(), PingRequest {}).await.unwrap();
+    client
+        .ping(Default::default(), PingRequest {})
+        .await
+        .unwrap();
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), serving)
@@ -326,7 +344,10 @@ async fn a_dropped_server_handle_leaves_the_server_serving() {
     drop(handle);
     let client = TestClient::new(Client::new(&url).unwrap());
     for _ in 0..3 {
-        client.ping(Context::new(), PingRequest {}).await.unwrap();
+        client
+            .ping(Default::default(), PingRequest {})
+            .await
+            .unwrap();
         tokio::task::yield_now().await;
     }
 }

@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 use webrpc_core::stream::StreamMethod;
-use webrpc_core::{error_catalogue, BuiltinError, Context, WebrpcError};
+use webrpc_core::{error_catalogue, BuiltinError, RequestContext, WebrpcError};
 use webrpc_server::stream::channel;
 use webrpc_server::{
     serve, CallHandle, ConcurrencyLimit, ResponseBody, Router, Server, ServerHandle,
@@ -73,7 +73,7 @@ fn tick(n: u32) -> CountMessage {
 }
 
 /// `n` messages, or an in-stream error after `fail_after` of them.
-async fn count(_ctx: Context, req: CountRequest) -> Result<BoxStream, WebrpcError> {
+async fn count(_ctx: RequestContext, req: CountRequest) -> Result<BoxStream, WebrpcError> {
     let items = (0..req.n).map(move |i| match req.fail_after {
         Some(after) if i == after => Err(BuiltinError::WebrpcInternalError.with_cause("db down")),
         _ => Ok(tick(i)),
@@ -89,7 +89,7 @@ async fn count(_ctx: Context, req: CountRequest) -> Result<BoxStream, WebrpcErro
 type BoxStream = Pin<Box<dyn Stream<Item = Result<CountMessage, WebrpcError>> + Send>>;
 
 fn count_router() -> Router {
-    Router::new().route_stream::<Count, _, _, _, _>(count)
+    Router::new().route_stream(Count, count)
 }
 
 fn request(body: &str) -> Request<Full<Bytes>> {
@@ -140,11 +140,14 @@ fn forever_router(
     let (opened_tx, opened_rx) = tokio::sync::mpsc::unbounded_channel();
     let router = Router::new()
         .stream_keep_alive(keep_alive)
-        .route_stream::<Count, _, _, _, WebrpcError>(move |_ctx: Context, _req: CountRequest| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let _ = opened_tx.send(rx);
-            async move { Ok(Forever(DropGuard(Some(tx)))) }
-        });
+        .route_stream::<Count, _, _, _, WebrpcError>(
+            Count,
+            move |_ctx: RequestContext, _req: CountRequest| {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let _ = opened_tx.send(rx);
+                async move { Ok(Forever(DropGuard(Some(tx)))) }
+            },
+        );
     (router, opened_rx)
 }
 
@@ -211,7 +214,8 @@ async fn mid_stream_error_is_the_last_line_with_the_envelope_key_order() {
 #[tokio::test]
 async fn handler_error_before_any_message_travels_in_stream_with_status_200() {
     let router = Router::new().route_stream::<Count, _, _, BoxStream, _>(
-        |_ctx: Context, _req: CountRequest| async {
+        Count,
+        |_ctx: RequestContext, _req: CountRequest| async {
             Err::<BoxStream, _>(ChatError::EmptyUsername.err())
         },
     );
@@ -237,7 +241,8 @@ async fn the_opening_ping_is_sent_before_the_handler_is_polled() {
     let polled = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&polled);
     let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(
-        move |_ctx: Context, _req: CountRequest| {
+        Count,
+        move |_ctx: RequestContext, _req: CountRequest| {
             let seen = Arc::clone(&seen);
             async move {
                 seen.fetch_add(1, Ordering::SeqCst);
@@ -261,11 +266,12 @@ async fn the_opening_ping_is_sent_before_the_handler_is_polled() {
 #[tokio::test]
 async fn deferred_route_rejects_with_an_ordinary_envelope_and_its_status() {
     let router = Router::new().route_stream_deferred::<Count, _, _, BoxStream, _>(
-        |_ctx: Context, req: CountRequest| async move {
+        Count,
+        |_ctx: RequestContext, req: CountRequest| async move {
             if req.n == 0 {
                 return Err(ChatError::EmptyUsername.err());
             }
-            count(Context::new(), req).await
+            count(Default::default(), req).await
         },
     );
     let response = router.clone().oneshot(request(r#"{"n":0}"#)).await.unwrap();
@@ -372,7 +378,8 @@ async fn an_over_limit_body_and_a_layer_in_front_answer_before_the_opening() {
 #[tokio::test]
 async fn a_panicking_stream_ends_with_server_panic_and_the_router_keeps_serving() {
     let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
-        |_ctx: Context, _req: CountRequest| async {
+        Count,
+        |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter(0..3).map(|i| {
                 if i == 1 {
                     panic!("boom in the stream");
@@ -400,7 +407,8 @@ async fn a_panicking_stream_ends_with_server_panic_and_the_router_keeps_serving(
 #[tokio::test]
 async fn a_handler_panicking_before_its_stream_ends_with_server_panic_in_stream() {
     let router = Router::new().route_stream::<Count, _, _, BoxStream, WebrpcError>(
-        |_ctx: Context, _req: CountRequest| async { panic!("boom before the stream") },
+        Count,
+        |_ctx: RequestContext, _req: CountRequest| async { panic!("boom before the stream") },
     );
     let response = router.oneshot(request("{}")).await.unwrap();
     let lines = frames(response.into_body()).await;
@@ -411,7 +419,8 @@ async fn a_handler_panicking_before_its_stream_ends_with_server_panic_in_stream(
 #[tokio::test]
 async fn an_error_that_is_not_a_webrpc_error_becomes_webrpc_endpoint() {
     let router = Router::new().route_stream::<Count, _, _, _, std::io::Error>(
-        |_ctx: Context, _req: CountRequest| async {
+        Count,
+        |_ctx: RequestContext, _req: CountRequest| async {
             Ok(stream::iter([Err(std::io::Error::other("disk full"))]))
         },
     );
@@ -470,7 +479,8 @@ async fn the_handler_sees_its_call_cancelled_when_the_body_is_dropped() {
     let seen: Arc<std::sync::Mutex<Option<CallHandle>>> = Arc::default();
     let slot = Arc::clone(&seen);
     let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
-        move |ctx: Context, _req: CountRequest| {
+        Count,
+        move |ctx: RequestContext, _req: CountRequest| {
             *slot.lock().unwrap() = CallHandle::of(&ctx).cloned();
             async { Ok(stream::pending::<Result<CountMessage, WebrpcError>>()) }
         },
@@ -495,7 +505,8 @@ async fn a_sender_feeds_the_stream_and_learns_when_the_client_is_gone() {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<usize>();
     let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
     let router = Router::new().route_stream::<Count, _, _, _, WebrpcError>(
-        move |_ctx: Context, req: CountRequest| {
+        Count,
+        move |_ctx: RequestContext, req: CountRequest| {
             let (tx, rx) = channel::<CountMessage>(2);
             let done_tx = Arc::clone(&done_tx);
             tokio::spawn(async move {
@@ -733,7 +744,8 @@ async fn h2_client_resetting_the_stream_drops_the_handler_stream_at_once() {
 /// A stream producing messages as fast as it is polled, counting them.
 fn firehose_router(produced: Arc<AtomicUsize>) -> Router {
     Router::new().route_stream::<Count, _, _, _, WebrpcError>(
-        move |_ctx: Context, _req: CountRequest| {
+        Count,
+        move |_ctx: RequestContext, _req: CountRequest| {
             let produced = Arc::clone(&produced);
             async move {
                 Ok(stream::repeat(()).map(move |()| {

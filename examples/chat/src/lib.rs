@@ -21,15 +21,15 @@
 //! use futures_util::StreamExt;
 //! use chat::proto::{mount_chat, Chat, ChatClient, SendMessageRequest, SubscribeMessagesRequest};
 //! use chat::ChatServer;
-//! use webrpc_core::Context;
+//! use webrpc_client::CallOptions;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! // In process: the client's transport is the router; over the network it is a URL.
 //! let router = mount_chat(Arc::new(ChatServer::new()), webrpc_server::Router::new());
 //! let chat = ChatClient::new(webrpc_client::Client::builder("http://chat").build_with(router).unwrap());
-//! chat.send_message(Context::new(), SendMessageRequest { username: "ana".into(), text: "hi".into() }).await.unwrap();
+//! chat.send_message(CallOptions::new(), SendMessageRequest { username: "ana".into(), text: "hi".into() }).await.unwrap();
 //! let request = SubscribeMessagesRequest { username: "bob".into(), last_message_id: None };
-//! let mut messages = chat.subscribe_messages(Context::new(), request).await.unwrap();
+//! let mut messages = chat.subscribe_messages(CallOptions::new(), request).await.unwrap();
 //! let first = messages.next().await.unwrap().unwrap().message;
 //! assert_eq!((first.id, first.username.as_str(), first.text.as_str()), (0, "ana", "hi"));
 //! let second = messages.next().await.unwrap().unwrap().message;
@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::broadcast;
-use webrpc_core::{BuiltinError, Context, MessageStream, Timestamp, WebrpcError};
+use webrpc_core::{BuiltinError, MessageStream, RequestContext, Timestamp, WebrpcError};
 
 /// The code `webrpc-build` generated from `examples/schema/chat.ridl`.
 pub mod proto {
@@ -156,9 +156,11 @@ impl Drop for Leave {
 }
 
 impl Chat for ChatServer {
+    type Ctx = RequestContext;
+
     async fn send_message(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SendMessageRequest,
     ) -> Result<SendMessageResponse, WebrpcError> {
         self.shared.post(&request.username, &request.text);
@@ -167,7 +169,7 @@ impl Chat for ChatServer {
 
     async fn subscribe_messages(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SubscribeMessagesRequest,
     ) -> Result<MessageStream<SubscribeMessagesResponse>, WebrpcError> {
         if request.username.is_empty() {
@@ -253,7 +255,7 @@ pub async fn subscribe_with_resume<C: Chat>(
             username: username.to_owned(),
             last_message_id,
         };
-        let failure = match chat.subscribe_messages(Context::new(), request).await {
+        let failure = match chat.subscribe_messages(Default::default(), request).await {
             Err(err) => err,
             Ok(mut stream) => {
                 retries = 0;

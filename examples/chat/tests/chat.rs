@@ -14,7 +14,7 @@ use chat::{backoff, subscribe_with_resume, ChatServer};
 use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use webrpc_client::Client;
-use webrpc_core::{BuiltinError, Context, MessageStream, Timestamp, WebrpcError};
+use webrpc_core::{BuiltinError, MessageStream, RequestContext, Timestamp, WebrpcError};
 use webrpc_server::{Router, ServerHandle};
 
 fn subscribe(username: &str, last_message_id: Option<u64>) -> SubscribeMessagesRequest {
@@ -26,7 +26,7 @@ fn subscribe(username: &str, last_message_id: Option<u64>) -> SubscribeMessagesR
 
 async fn say<C: Chat>(chat: &C, username: &str, text: &str) {
     chat.send_message(
-        Context::new(),
+        Default::default(),
         SendMessageRequest {
             username: username.to_owned(),
             text: text.to_owned(),
@@ -62,7 +62,7 @@ async fn history_is_replayed_after_last_message_id_then_live_messages_follow() {
         say(&chat, "ana", text).await;
     }
     let mut stream = chat
-        .subscribe_messages(Context::new(), subscribe("bob", Some(1)))
+        .subscribe_messages(Default::default(), subscribe("bob", Some(1)))
         .await
         .unwrap();
     assert_eq!(next_text(&mut stream).await, (2, "c".to_owned()));
@@ -72,7 +72,7 @@ async fn history_is_replayed_after_last_message_id_then_live_messages_follow() {
 
     // Without lastMessageId: everything stored.
     let mut all = chat
-        .subscribe_messages(Context::new(), subscribe("cy", None))
+        .subscribe_messages(Default::default(), subscribe("cy", None))
         .await
         .unwrap();
     let mut ids = Vec::new();
@@ -86,12 +86,12 @@ async fn history_is_replayed_after_last_message_id_then_live_messages_follow() {
 async fn a_message_is_broadcast_to_every_subscriber_and_leaving_is_announced() {
     let (chat, server, _stop) = serve().await;
     let mut ana = chat
-        .subscribe_messages(Context::new(), subscribe("ana", None))
+        .subscribe_messages(Default::default(), subscribe("ana", None))
         .await
         .unwrap();
     assert_eq!(next_text(&mut ana).await, (0, "ana joined".to_owned()));
     let mut bob = chat
-        .subscribe_messages(Context::new(), subscribe("bob", Some(0)))
+        .subscribe_messages(Default::default(), subscribe("bob", Some(0)))
         .await
         .unwrap();
     assert_eq!(next_text(&mut bob).await, (1, "bob joined".to_owned()));
@@ -111,7 +111,7 @@ async fn an_empty_username_fails_inside_the_200_stream() {
     let (chat, _server, _stop) = serve().await;
     // The call succeeds (the stream opened with 200), its only item is the error.
     let mut stream = chat
-        .subscribe_messages(Context::new(), subscribe("", None))
+        .subscribe_messages(Default::default(), subscribe("", None))
         .await
         .unwrap();
     let err = stream.next().await.unwrap().unwrap_err();
@@ -132,9 +132,11 @@ struct Flaky {
 }
 
 impl Chat for Flaky {
+    type Ctx = RequestContext;
+
     async fn send_message(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: SendMessageRequest,
     ) -> Result<SendMessageResponse, WebrpcError> {
         Ok(SendMessageResponse {})
@@ -142,7 +144,7 @@ impl Chat for Flaky {
 
     async fn subscribe_messages(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SubscribeMessagesRequest,
     ) -> Result<MessageStream<SubscribeMessagesResponse>, WebrpcError> {
         let attempt = {

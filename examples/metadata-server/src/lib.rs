@@ -35,8 +35,9 @@
 //! ```
 //! use std::sync::Arc;
 //! use metadata_server::{JwtAuth, MemoryStore, MetadataApp};
+//! use webrpc_client::CallOptions;
 //! use sequence_metadata::{
-//!     Collection, CollectionMetadata, Collections, CollectionsClient, Context,
+//!     Collection, CollectionMetadata, Collections, CollectionsClient,
 //!     CreateCollectionRequest,
 //! };
 //!
@@ -50,7 +51,7 @@
 //!     .unwrap();
 //! let collections = CollectionsClient::new(client);
 //! let created = collections
-//!     .create_collection(Context::new(), CreateCollectionRequest {
+//!     .create_collection(CallOptions::new(), CreateCollectionRequest {
 //!         project_id: None,
 //!         collection: Collection {
 //!             metadata: Some(CollectionMetadata { name: "Demo".into(), ..Default::default() }),

@@ -27,7 +27,7 @@ use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use sequence_metadata::{MetadataError, Properties, TokenMetadata};
 use serde::Serialize;
-use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
+use webrpc_core::{codec, BuiltinError, RequestContext, WebrpcError};
 
 use super::service::MetadataService;
 use super::store::Store;
@@ -206,7 +206,7 @@ pub(crate) async fn handle<S: Store>(
             project,
             collection,
         } => match service
-            .run(&Context::new(), move |store| {
+            .run(&RequestContext::new(), move |store| {
                 crate::collections::public_collection(store, project, collection)
             })
             .await
@@ -220,7 +220,7 @@ pub(crate) async fn handle<S: Store>(
             collection,
             token_id,
         } => match service
-            .run(&Context::new(), move |store| {
+            .run(&RequestContext::new(), move |store| {
                 crate::collections::public_token(store, project, collection, &token_id)
             })
             .await

@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use sequence_metadata::{
-    Collection, CollectionBaseURIs, Collections, Context, CreateAssetRequest, CreateAssetResponse,
+    Collection, CollectionBaseURIs, Collections, CreateAssetRequest, CreateAssetResponse,
     CreateCollectionRequest, CreateCollectionResponse, CreateContractCollectionRequest,
     CreateContractCollectionResponse, CreateTokenRequest, CreateTokenResponse, DeleteAssetRequest,
     DeleteAssetResponse, DeleteCollectionRequest, DeleteCollectionResponse,
@@ -30,7 +30,7 @@ use sequence_metadata::{
     GetTokenRequest, GetTokenResponse, ListCollectionsRequest, ListCollectionsResponse,
     ListContractCollectionsRequest, ListContractCollectionsResponse, ListTokensRequest,
     ListTokensResponse, MetadataError, PublishCollectionRequest, PublishCollectionResponse,
-    UnpublishCollectionRequest, UnpublishCollectionResponse, UpdateAssetRequest,
+    RequestContext, UnpublishCollectionRequest, UnpublishCollectionResponse, UpdateAssetRequest,
     UpdateAssetResponse, UpdateCollectionRequest, UpdateCollectionResponse,
     UpdateContractCollectionRequest, UpdateContractCollectionResponse, UpdateTokenRequest,
     UpdateTokenResponse,
@@ -71,8 +71,8 @@ pub(crate) fn store_error(err: StoreError) -> WebrpcError {
 }
 
 /// The caller's project: the token's, which a `projectId` argument may repeat but not change.
-fn project(ctx: &Context, requested: Option<u64>) -> Result<u64, WebrpcError> {
-    let auth = ctx.extensions.get::<AuthProject>().ok_or_else(|| {
+fn project(ctx: &RequestContext, requested: Option<u64>) -> Result<u64, WebrpcError> {
+    let auth = ctx.extensions().get::<AuthProject>().ok_or_else(|| {
         MetadataError::Unauthorized.with_cause("the request carries no authenticated project")
     })?;
     match requested {
@@ -172,7 +172,7 @@ impl<S: Store> MetadataService<S> {
     /// the store checks again once it holds its write lock, and the call's concurrency slot
     /// stays taken until the store call really ends, even if the handler's future was
     /// dropped first.
-    pub(crate) async fn run<T, F>(&self, ctx: &Context, f: F) -> Result<T, WebrpcError>
+    pub(crate) async fn run<T, F>(&self, ctx: &RequestContext, f: F) -> Result<T, WebrpcError>
     where
         T: Send + 'static,
         F: FnOnce(&S) -> StoreResult<T> + Send + 'static,
@@ -188,9 +188,11 @@ impl<S: Store> MetadataService<S> {
 }
 
 impl<S: Store> Collections for MetadataService<S> {
+    type Ctx = RequestContext;
+
     async fn create_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateCollectionRequest,
     ) -> Result<CreateCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -211,7 +213,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetCollectionRequest,
     ) -> Result<GetCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -228,7 +230,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_collections(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListCollectionsRequest,
     ) -> Result<ListCollectionsResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -250,7 +252,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateCollectionRequest,
     ) -> Result<UpdateCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -272,7 +274,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteCollectionRequest,
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -288,7 +290,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn publish_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: PublishCollectionRequest,
     ) -> Result<PublishCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -306,7 +308,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn unpublish_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UnpublishCollectionRequest,
     ) -> Result<UnpublishCollectionResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -323,7 +325,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateContractCollectionRequest,
     ) -> Result<CreateContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -353,7 +355,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetContractCollectionRequest,
     ) -> Result<GetContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -371,7 +373,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_contract_collections(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListContractCollectionsRequest,
     ) -> Result<ListContractCollectionsResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -391,7 +393,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateContractCollectionRequest,
     ) -> Result<UpdateContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -417,7 +419,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_contract_collection(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteContractCollectionRequest,
     ) -> Result<DeleteContractCollectionResponse, WebrpcError> {
         let project = project(&ctx, Some(request.project_id))?;
@@ -432,7 +434,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateTokenRequest,
     ) -> Result<CreateTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -453,7 +455,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetTokenRequest,
     ) -> Result<GetTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -469,7 +471,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn list_tokens(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: ListTokensRequest,
     ) -> Result<ListTokensResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -488,7 +490,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateTokenRequest,
     ) -> Result<UpdateTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -515,7 +517,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_token(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteTokenRequest,
     ) -> Result<DeleteTokenResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -532,7 +534,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn create_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: CreateAssetRequest,
     ) -> Result<CreateAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -547,7 +549,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn get_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: GetAssetRequest,
     ) -> Result<GetAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -562,7 +564,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn update_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: UpdateAssetRequest,
     ) -> Result<UpdateAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;
@@ -578,7 +580,7 @@ impl<S: Store> Collections for MetadataService<S> {
 
     async fn delete_asset(
         &self,
-        ctx: Context,
+        ctx: RequestContext,
         request: DeleteAssetRequest,
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         let project = project(&ctx, request.project_id)?;

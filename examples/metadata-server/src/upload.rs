@@ -24,7 +24,7 @@ use http::header::{
 use http::StatusCode;
 use sequence_metadata::{Asset, MetadataError};
 use tower::ServiceExt;
-use webrpc_core::{codec, BuiltinError, Context, WebrpcError};
+use webrpc_core::{codec, BuiltinError, RequestContext, WebrpcError};
 
 use crate::assets::{is_content_name, AssetFiles, UploadError};
 use crate::auth::JwtAuth;
@@ -112,7 +112,7 @@ async fn asset_in<S: Store>(
     asset: u64,
 ) -> Result<Asset, WebrpcError> {
     let found = service
-        .run(&Context::new(), move |store| {
+        .run(&RequestContext::new(), move |store| {
             collections::get_asset(store, project, asset)
         })
         .await?;
@@ -345,7 +345,7 @@ pub(crate) async fn serve<S: Store>(
 ) -> Response {
     let lookup = sha256.clone();
     let found = service
-        .run(&Context::new(), move |store| {
+        .run(&RequestContext::new(), move |store| {
             collections::public_asset(store, project, collection, asset, &lookup)
         })
         .await;

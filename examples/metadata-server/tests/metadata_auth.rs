@@ -225,7 +225,7 @@ async fn project_argument_must_match_the_token() {
     // The same project, named: fine.
     let got = client
         .get_collection(
-            Context::new(),
+            Default::default(),
             GetCollectionRequest {
                 project_id: Some(11),
                 collection_id: created.id,
@@ -237,7 +237,7 @@ async fn project_argument_must_match_the_token() {
     // Another project: PermissionDenied, for optional and required projectId alike.
     let err = client
         .list_collections(
-            Context::new(),
+            Default::default(),
             ListCollectionsRequest {
                 project_id: Some(12),
                 page: None,
@@ -251,7 +251,7 @@ async fn project_argument_must_match_the_token() {
     );
     let err = client
         .list_contract_collections(
-            Context::new(),
+            Default::default(),
             ListContractCollectionsRequest {
                 project_id: 12,
                 collection_id: None,
@@ -263,7 +263,7 @@ async fn project_argument_must_match_the_token() {
     assert_kind(&err, MetadataError::PermissionDenied);
     let ok = client
         .list_contract_collections(
-            Context::new(),
+            Default::default(),
             ListContractCollectionsRequest {
                 project_id: 11,
                 collection_id: None,

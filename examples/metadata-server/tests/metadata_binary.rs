@@ -252,7 +252,7 @@ async fn data_and_secret_survive_kill_9() {
     );
     let got = client
         .get_collection(
-            Context::new(),
+            Default::default(),
             GetCollectionRequest {
                 project_id: None,
                 collection_id: published.id,
@@ -301,7 +301,7 @@ async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
     );
     let created = client
         .create_collection(
-            Context::new(),
+            Default::default(),
             CreateCollectionRequest {
                 project_id: None,
                 collection: Collection {
@@ -319,7 +319,7 @@ async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
     for _ in 0..5 {
         client
             .get_collection(
-                Context::new(),
+                Default::default(),
                 GetCollectionRequest {
                     project_id: None,
                     collection_id: created.id,
@@ -336,7 +336,7 @@ async fn default_log_of_eight_requests(extra: &[&str]) -> (String, String) {
     );
     let err = anonymous
         .get_collection(
-            Context::new(),
+            Default::default(),
             GetCollectionRequest {
                 project_id: None,
                 collection_id: created.id,

@@ -18,8 +18,10 @@ use sequence_metadata::*;
 use metadata_server::sqlite::JWT_SECRET_SETTING;
 use metadata_server::{JwtAuth, MetadataApp, SqliteStore, StoreError};
 
-fn ctx() -> Context {
-    Context::new()
+/// An empty call context: the client's `CallOptions::new()` (nothing but the client's own
+/// headers is sent), or an empty `RequestContext` for a service called in process.
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,8 +17,10 @@ use serde_json::json;
 
 use metadata_server::Store;
 
-fn ctx() -> Context {
-    Context::new()
+/// An empty call context: the client's `CallOptions::new()` (nothing but the client's own
+/// headers is sent), or an empty `RequestContext` for a service called in process.
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 fn page(page: u32, size: u32) -> Option<Page> {

@@ -23,7 +23,6 @@ use sequence_metadata::{
     TokenMetadata, UpdateAssetRequest,
 };
 use tower::ServiceExt;
-use webrpc_core::Context;
 
 use metadata_common::{create_collection, token, Harness, PUBLIC_URL, SECRET};
 use metadata_server::{AppConfig, JwtAuth, MemoryStore, MetadataApp, Store};
@@ -82,7 +81,7 @@ fn json(response: &Response<Bytes>) -> serde_json::Value {
 async fn create_asset<C: Collections>(client: &C, collection: u64) -> Asset {
     client
         .create_asset(
-            Context::new(),
+            Default::default(),
             CreateAssetRequest {
                 project_id: None,
                 asset: Asset {
@@ -132,7 +131,7 @@ async fn an_uploaded_image_fills_the_asset_and_is_served_only_while_published() 
     // The RPC sees the same asset.
     let stored = client
         .get_asset(
-            Context::new(),
+            Default::default(),
             GetAssetRequest {
                 project_id: None,
                 asset_id: asset.id,
@@ -149,7 +148,7 @@ async fn an_uploaded_image_fills_the_asset_and_is_served_only_while_published() 
 
     client
         .publish_collection(
-            Context::new(),
+            Default::default(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: collection.id,
@@ -376,7 +375,7 @@ async fn an_upload_cut_by_kill_9_leaves_the_previous_bytes_and_no_partial_file()
     let stored = server
         .client(1)
         .get_asset(
-            Context::new(),
+            Default::default(),
             GetAssetRequest {
                 project_id: None,
                 asset_id: asset.id,
@@ -418,7 +417,7 @@ async fn send_to<S: Store>(app: &MetadataApp<S>, request: Request<Full<Bytes>>) 
 async fn publish<C: Collections>(client: &C, collection: u64) {
     client
         .publish_collection(
-            Context::new(),
+            Default::default(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: collection,
@@ -519,7 +518,7 @@ async fn a_url_pointed_at_another_project_s_file_does_not_serve_it<S: Store>(
     forged.url = format!("{PUBLIC_URL}{forged_path}");
     let updated = mallory
         .update_asset(
-            Context::new(),
+            Default::default(),
             UpdateAssetRequest {
                 project_id: None,
                 asset: forged,
@@ -555,7 +554,7 @@ async fn deleting_an_asset_removes_its_file_once_no_other_asset_uses_it<S: Store
     for (asset, still_there) in [(a, true), (b, false)] {
         client
             .delete_asset(
-                Context::new(),
+                Default::default(),
                 DeleteAssetRequest {
                     project_id: None,
                     asset_id: asset,
@@ -576,7 +575,7 @@ async fn deleting_a_token_or_a_collection_removes_the_files_of_their_assets<S: S
     let c = create_collection(&client, "Tokens").await.id;
     client
         .create_token(
-            Context::new(),
+            Default::default(),
             CreateTokenRequest {
                 project_id: None,
                 collection_id: c,
@@ -592,7 +591,7 @@ async fn deleting_a_token_or_a_collection_removes_the_files_of_their_assets<S: S
         .unwrap();
     let token_asset = client
         .create_asset(
-            Context::new(),
+            Default::default(),
             CreateAssetRequest {
                 project_id: None,
                 asset: Asset {
@@ -612,7 +611,7 @@ async fn deleting_a_token_or_a_collection_removes_the_files_of_their_assets<S: S
     let (_, collection_sha) = upload_to(&app, 1, c, collection_asset, b"banner").await;
     client
         .delete_token(
-            Context::new(),
+            Default::default(),
             DeleteTokenRequest {
                 project_id: None,
                 collection_id: c,
@@ -625,7 +624,7 @@ async fn deleting_a_token_or_a_collection_removes_the_files_of_their_assets<S: S
     assert!(dir.join(&collection_sha).exists());
     client
         .delete_collection(
-            Context::new(),
+            Default::default(),
             DeleteCollectionRequest {
                 project_id: None,
                 collection_id: c,
@@ -669,6 +668,7 @@ async fn files_no_live_asset_uses_are_swept_when_the_app_starts<S: Store>(
     let _restarted = app_in(store, dir);
     assert!(!dir.join(&orphan).exists());
     assert!(dir.join(&used).exists());
+}
 
 /// An upload request as raw HTTP/1.1 bytes, `Connection: close`, `BEARER` scheme.
 fn raw_upload(path: &str, jwt: Option<&str>, body: &[u8]) -> Vec<u8> {

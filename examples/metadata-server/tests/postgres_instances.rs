@@ -29,8 +29,8 @@ use webrpc_client::Client;
 
 type Remote = CollectionsClient<Client>;
 
-fn ctx() -> Context {
-    Context::new()
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 /// One running `metadata-server --store postgres`: its process, URL and printed dev JWT.

@@ -28,8 +28,10 @@ macro_rules! same {
     };
 }
 
-fn ctx() -> Context {
-    Context::new()
+/// An empty call context: the client's `CallOptions::new()` (nothing but the client's own
+/// headers is sent), or an empty `RequestContext` for a service called in process.
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 /// Strings an attacker (or an unlucky user) might send.

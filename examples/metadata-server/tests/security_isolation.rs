@@ -22,8 +22,10 @@ const B: u64 = 200;
 const B_ADDRESS: &str = "0x00000000000000000000000000000000000000b0";
 const A_ADDRESS: &str = "0x00000000000000000000000000000000000000a0";
 
-fn ctx() -> Context {
-    Context::new()
+/// An empty call context: the client's `CallOptions::new()` (nothing but the client's own
+/// headers is sent), or an empty `RequestContext` for a service called in process.
+fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 fn token_meta(id: &str, name: &str) -> TokenMetadata {

@@ -50,10 +50,10 @@ use clap::Parser;
 use examples::baseline::BaselineClient;
 use examples::load::{self, LoadReport};
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient, Context,
-    CreateCollectionRequest, PublishCollectionRequest,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    PublishCollectionRequest,
 };
-use webrpc_client::Client;
+use webrpc_client::{CallOptions, Client};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -157,7 +157,7 @@ fn metadata_client(url: &str, jwt: &str) -> Result<Metadata, String> {
 async fn create_collection(client: &Metadata, project: Option<u64>) -> Result<u64, String> {
     let created = client
         .create_collection(
-            Context::new(),
+            CallOptions::new(),
             CreateCollectionRequest {
                 project_id: project,
                 collection: Collection {
@@ -191,7 +191,7 @@ async fn load_webrpc(
             async move {
                 client
                     .publish_collection(
-                        Context::new(),
+                        CallOptions::new(),
                         PublishCollectionRequest {
                             project_id: project,
                             collection_id: collection,

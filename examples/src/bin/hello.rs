@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use webrpc_client::Client;
-use webrpc_core::{service, Context, WebrpcError};
+use webrpc_client::{CallOptions, Client};
+use webrpc_core::{service, RequestContext, WebrpcError};
 use webrpc_server::{serve, Router};
 
 service! {
@@ -33,9 +33,11 @@ service! {
 struct Polite;
 
 impl Greeter for Polite {
+    type Ctx = RequestContext;
+
     async fn say_hello(
         &self,
-        _: Context,
+        _: RequestContext,
         req: SayHelloRequest,
     ) -> Result<SayHelloResponse, WebrpcError> {
         Ok(SayHelloResponse {
@@ -56,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let greeter = GreeterClient::new(Client::new(&url)?);
     let reply = greeter
         .say_hello(
-            Context::new(),
+            CallOptions::new(),
             SayHelloRequest {
                 name: "webrpc".into(),
             },

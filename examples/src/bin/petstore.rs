@@ -15,7 +15,7 @@ use examples::petstore::{
     PetStoreClient, PetstoreError, PET_STORE_SERVICE,
 };
 use webrpc_client::Client;
-use webrpc_core::{Context, Timestamp, WebrpcError};
+use webrpc_core::{RequestContext, Timestamp, WebrpcError};
 use webrpc_server::{serve, Router};
 
 /// The store, in memory.
@@ -25,7 +25,13 @@ struct Store {
 }
 
 impl PetStore for Store {
-    async fn add_pet(&self, _: Context, req: AddPetRequest) -> Result<AddPetResponse, WebrpcError> {
+    type Ctx = RequestContext;
+
+    async fn add_pet(
+        &self,
+        _: RequestContext,
+        req: AddPetRequest,
+    ) -> Result<AddPetResponse, WebrpcError> {
         let mut pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         let id = pets.keys().next_back().map_or(1, |last| last + 1);
         let pet = Pet { id, ..req.pet };
@@ -33,7 +39,11 @@ impl PetStore for Store {
         Ok(AddPetResponse { pet })
     }
 
-    async fn get_pet(&self, _: Context, req: GetPetRequest) -> Result<GetPetResponse, WebrpcError> {
+    async fn get_pet(
+        &self,
+        _: RequestContext,
+        req: GetPetRequest,
+    ) -> Result<GetPetResponse, WebrpcError> {
         let pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         match pets.get(&req.id) {
             Some(pet) => Ok(GetPetResponse { pet: pet.clone() }),
@@ -43,7 +53,7 @@ impl PetStore for Store {
 
     async fn list_pets(
         &self,
-        _: Context,
+        _: RequestContext,
         req: ListPetsRequest,
     ) -> Result<ListPetsResponse, WebrpcError> {
         let pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
@@ -55,7 +65,11 @@ impl PetStore for Store {
         Ok(ListPetsResponse { pets })
     }
 
-    async fn adopt(&self, _: Context, req: AdoptRequest) -> Result<AdoptResponse, WebrpcError> {
+    async fn adopt(
+        &self,
+        _: RequestContext,
+        req: AdoptRequest,
+    ) -> Result<AdoptResponse, WebrpcError> {
         let mut pets = self.pets.lock().unwrap_or_else(|e| e.into_inner());
         let Some(pet) = pets.get_mut(&req.id) else {
             return Err(PetstoreError::PetNotFound.with_cause(format!("pet {}", req.id)));
@@ -83,19 +97,19 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
         ..Pet::default()
     };
     let added = store
-        .add_pet(Context::new(), AddPetRequest { pet: rex })
+        .add_pet(Default::default(), AddPetRequest { pet: rex })
         .await?
         .pet;
     println!("added {} as pet {}", added.name, added.id);
 
     let got = store
-        .get_pet(Context::new(), GetPetRequest { id: added.id })
+        .get_pet(Default::default(), GetPetRequest { id: added.id })
         .await?;
     println!("{} is {}", got.pet.name, got.pet.status);
 
     let adopted = store
         .adopt(
-            Context::new(),
+            Default::default(),
             AdoptRequest {
                 id: added.id,
                 owner: Owner {
@@ -112,7 +126,7 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
 
     let available = store
         .list_pets(
-            Context::new(),
+            Default::default(),
             ListPetsRequest {
                 status: Some(PetStatus::Available),
             },
@@ -122,7 +136,7 @@ async fn tour(store: &impl PetStore) -> Result<(), WebrpcError> {
 
     // Errors of the schema's catalogue come back typed.
     let err = store
-        .get_pet(Context::new(), GetPetRequest { id: 999 })
+        .get_pet(Default::default(), GetPetRequest { id: 999 })
         .await
         .unwrap_err();
     assert_eq!(
@@ -160,7 +174,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = serve(listener, app).spawn();
     let client = PetStoreClient::new(Client::new(&url)?);
     let pets = client
-        .list_pets(Context::new(), ListPetsRequest { status: None })
+        .list_pets(Default::default(), ListPetsRequest { status: None })
         .await?;
     println!("through axum: {} pets", pets.pets.len());
     server.shutdown().await?;

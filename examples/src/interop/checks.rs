@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use webrpc_core::{Context, WebrpcError};
+use webrpc_core::WebrpcError;
 
 use super::compare::{value_diff, values_match};
 use super::fixtures::{fixture_complex, fixture_enums, fixture_one, fixture_three, fixture_two};
@@ -246,7 +246,7 @@ fn not_run(input: &str) -> Result<(), String> {
 /// too, saying so.
 pub async fn run_checks<T: TestApi>(api: &T) -> Report {
     let mut report = Report::default();
-    let ctx = Context::new;
+    let ctx = T::Ctx::default;
 
     let result = api.get_empty(ctx(), GetEmptyRequest {}).await;
     report.record("GetEmpty", result.map(drop).map_err(call_failed));
@@ -376,7 +376,7 @@ pub async fn run_checks<T: TestApi>(api: &T) -> Report {
 pub async fn wait_ready<T: TestApi>(api: &T, timeout: Duration) -> Result<(), WebrpcError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        match api.get_empty(Context::new(), GetEmptyRequest {}).await {
+        match api.get_empty(Default::default(), GetEmptyRequest {}).await {
             Ok(_) => return Ok(()),
             Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,

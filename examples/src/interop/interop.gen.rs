@@ -951,84 +951,90 @@ pub struct GetSchemaErrorResponse {}
 
 /// The `TestApi` service.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_test_api`]. [`TestApiClient`]
-/// implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_test_api`]. [`TestApiClient`] implements it by calling a
+/// server.
 pub trait TestApi: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// Answers an empty object.
     fn get_empty(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEmptyRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEmptyResponse>;
 
     /// Always fails.
     fn get_error(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetErrorRequest,
     ) -> impl ::webrpc_core::CallFuture<GetErrorResponse>;
 
     /// `TestApi.GetOne`.
     fn get_one(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetOneRequest,
     ) -> impl ::webrpc_core::CallFuture<GetOneResponse>;
 
     /// `TestApi.SendOne`.
     fn send_one(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendOneRequest,
     ) -> impl ::webrpc_core::CallFuture<SendOneResponse>;
 
     /// `TestApi.GetMulti`.
     fn get_multi(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetMultiRequest,
     ) -> impl ::webrpc_core::CallFuture<GetMultiResponse>;
 
     /// `TestApi.SendMulti`.
     fn send_multi(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendMultiRequest,
     ) -> impl ::webrpc_core::CallFuture<SendMultiResponse>;
 
     /// `TestApi.GetComplex`.
     fn get_complex(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetComplexRequest,
     ) -> impl ::webrpc_core::CallFuture<GetComplexResponse>;
 
     /// `TestApi.SendComplex`.
     fn send_complex(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendComplexRequest,
     ) -> impl ::webrpc_core::CallFuture<SendComplexResponse>;
 
     /// Enums as list items and as map keys.
     fn get_enum_list(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEnumListRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEnumListResponse>;
 
     /// `TestApi.GetEnumMap`.
     fn get_enum_map(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEnumMapRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEnumMapResponse>;
 
     /// Fails with the schema error whose code is given.
     fn get_schema_error(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetSchemaErrorRequest,
     ) -> impl ::webrpc_core::CallFuture<GetSchemaErrorResponse>;
 }
@@ -1053,9 +1059,11 @@ impl<C: ::webrpc_core::Caller> TestApiClient<C> {
 }
 
 impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
+    type Ctx = C::Options;
+
     fn get_empty(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEmptyRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEmptyResponse> {
         self.caller.call::<GetEmpty>(ctx, request)
@@ -1063,7 +1071,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_error(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetErrorRequest,
     ) -> impl ::webrpc_core::CallFuture<GetErrorResponse> {
         self.caller.call::<GetError>(ctx, request)
@@ -1071,7 +1079,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_one(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetOneRequest,
     ) -> impl ::webrpc_core::CallFuture<GetOneResponse> {
         self.caller.call::<GetOne>(ctx, request)
@@ -1079,7 +1087,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn send_one(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendOneRequest,
     ) -> impl ::webrpc_core::CallFuture<SendOneResponse> {
         self.caller.call::<SendOne>(ctx, request)
@@ -1087,7 +1095,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_multi(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetMultiRequest,
     ) -> impl ::webrpc_core::CallFuture<GetMultiResponse> {
         self.caller.call::<GetMulti>(ctx, request)
@@ -1095,7 +1103,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn send_multi(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendMultiRequest,
     ) -> impl ::webrpc_core::CallFuture<SendMultiResponse> {
         self.caller.call::<SendMulti>(ctx, request)
@@ -1103,7 +1111,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_complex(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetComplexRequest,
     ) -> impl ::webrpc_core::CallFuture<GetComplexResponse> {
         self.caller.call::<GetComplex>(ctx, request)
@@ -1111,7 +1119,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn send_complex(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SendComplexRequest,
     ) -> impl ::webrpc_core::CallFuture<SendComplexResponse> {
         self.caller.call::<SendComplex>(ctx, request)
@@ -1119,7 +1127,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_enum_list(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEnumListRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEnumListResponse> {
         self.caller.call::<GetEnumList>(ctx, request)
@@ -1127,7 +1135,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_enum_map(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetEnumMapRequest,
     ) -> impl ::webrpc_core::CallFuture<GetEnumMapResponse> {
         self.caller.call::<GetEnumMap>(ctx, request)
@@ -1135,7 +1143,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 
     fn get_schema_error(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetSchemaErrorRequest,
     ) -> impl ::webrpc_core::CallFuture<GetSchemaErrorResponse> {
         self.caller.call::<GetSchemaError>(ctx, request)
@@ -1147,7 +1155,7 @@ impl<C: ::webrpc_core::Caller> TestApi for TestApiClient<C> {
 pub fn mount_test_api<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: TestApi,
+    T: TestApi<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);

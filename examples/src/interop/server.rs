@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use webrpc_core::{BuiltinError, Context, WebrpcError};
+use webrpc_core::{BuiltinError, RequestContext, WebrpcError};
 use webrpc_server::Router;
 
 use super::compare::{value_diff, values_match};
@@ -85,9 +85,11 @@ fn expect_value<T: Serialize>(arg: &str, expected: &T, got: &T) -> Result<(), We
 }
 
 impl TestApi for TestServer {
+    type Ctx = RequestContext;
+
     async fn get_empty(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetEmptyRequest,
     ) -> Result<GetEmptyResponse, WebrpcError> {
         Ok(GetEmptyResponse {})
@@ -95,7 +97,7 @@ impl TestApi for TestServer {
 
     async fn get_error(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetErrorRequest,
     ) -> Result<GetErrorResponse, WebrpcError> {
         // The reference returns `fmt.Errorf("internal error")`, a plain Go error.
@@ -104,7 +106,7 @@ impl TestApi for TestServer {
 
     async fn get_one(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetOneRequest,
     ) -> Result<GetOneResponse, WebrpcError> {
         Ok(GetOneResponse { one: fixture_one() })
@@ -112,7 +114,7 @@ impl TestApi for TestServer {
 
     async fn send_one(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SendOneRequest,
     ) -> Result<SendOneResponse, WebrpcError> {
         expect_value("one", &fixture_one(), &request.one)?;
@@ -121,7 +123,7 @@ impl TestApi for TestServer {
 
     async fn get_multi(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetMultiRequest,
     ) -> Result<GetMultiResponse, WebrpcError> {
         Ok(GetMultiResponse {
@@ -133,7 +135,7 @@ impl TestApi for TestServer {
 
     async fn send_multi(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SendMultiRequest,
     ) -> Result<SendMultiResponse, WebrpcError> {
         expect_value("one", &fixture_one(), &request.one)?;
@@ -144,7 +146,7 @@ impl TestApi for TestServer {
 
     async fn get_complex(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetComplexRequest,
     ) -> Result<GetComplexResponse, WebrpcError> {
         Ok(GetComplexResponse {
@@ -154,7 +156,7 @@ impl TestApi for TestServer {
 
     async fn send_complex(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: SendComplexRequest,
     ) -> Result<SendComplexResponse, WebrpcError> {
         expect_value("complex", &fixture_complex(), &request.complex)?;
@@ -163,7 +165,7 @@ impl TestApi for TestServer {
 
     async fn get_enum_list(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetEnumListRequest,
     ) -> Result<GetEnumListResponse, WebrpcError> {
         Ok(GetEnumListResponse {
@@ -173,7 +175,7 @@ impl TestApi for TestServer {
 
     async fn get_enum_map(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         _request: GetEnumMapRequest,
     ) -> Result<GetEnumMapResponse, WebrpcError> {
         Ok(GetEnumMapResponse {
@@ -183,7 +185,7 @@ impl TestApi for TestServer {
 
     async fn get_schema_error(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: GetSchemaErrorRequest,
     ) -> Result<GetSchemaErrorResponse, WebrpcError> {
         match TestServer::schema_error(request.code) {

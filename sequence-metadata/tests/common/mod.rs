@@ -103,9 +103,11 @@ impl Canned {
 }
 
 impl Collections for Canned {
+    type Ctx = RequestContext;
+
     async fn create_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: CreateCollectionRequest,
     ) -> Result<CreateCollectionResponse, WebrpcError> {
         self.reply("CreateCollection", request)
@@ -113,7 +115,7 @@ impl Collections for Canned {
 
     async fn get_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: GetCollectionRequest,
     ) -> Result<GetCollectionResponse, WebrpcError> {
         self.reply("GetCollection", request)
@@ -121,7 +123,7 @@ impl Collections for Canned {
 
     async fn list_collections(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: ListCollectionsRequest,
     ) -> Result<ListCollectionsResponse, WebrpcError> {
         self.reply("ListCollections", request)
@@ -129,7 +131,7 @@ impl Collections for Canned {
 
     async fn update_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: UpdateCollectionRequest,
     ) -> Result<UpdateCollectionResponse, WebrpcError> {
         self.reply("UpdateCollection", request)
@@ -137,7 +139,7 @@ impl Collections for Canned {
 
     async fn delete_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: DeleteCollectionRequest,
     ) -> Result<DeleteCollectionResponse, WebrpcError> {
         self.reply("DeleteCollection", request)
@@ -145,7 +147,7 @@ impl Collections for Canned {
 
     async fn publish_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: PublishCollectionRequest,
     ) -> Result<PublishCollectionResponse, WebrpcError> {
         self.reply("PublishCollection", request)
@@ -153,7 +155,7 @@ impl Collections for Canned {
 
     async fn unpublish_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: UnpublishCollectionRequest,
     ) -> Result<UnpublishCollectionResponse, WebrpcError> {
         self.reply("UnpublishCollection", request)
@@ -161,7 +163,7 @@ impl Collections for Canned {
 
     async fn create_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: CreateContractCollectionRequest,
     ) -> Result<CreateContractCollectionResponse, WebrpcError> {
         self.reply("CreateContractCollection", request)
@@ -169,7 +171,7 @@ impl Collections for Canned {
 
     async fn get_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: GetContractCollectionRequest,
     ) -> Result<GetContractCollectionResponse, WebrpcError> {
         self.reply("GetContractCollection", request)
@@ -177,7 +179,7 @@ impl Collections for Canned {
 
     async fn list_contract_collections(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: ListContractCollectionsRequest,
     ) -> Result<ListContractCollectionsResponse, WebrpcError> {
         self.reply("ListContractCollections", request)
@@ -185,7 +187,7 @@ impl Collections for Canned {
 
     async fn update_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: UpdateContractCollectionRequest,
     ) -> Result<UpdateContractCollectionResponse, WebrpcError> {
         self.reply("UpdateContractCollection", request)
@@ -193,7 +195,7 @@ impl Collections for Canned {
 
     async fn delete_contract_collection(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: DeleteContractCollectionRequest,
     ) -> Result<DeleteContractCollectionResponse, WebrpcError> {
         self.reply("DeleteContractCollection", request)
@@ -201,7 +203,7 @@ impl Collections for Canned {
 
     async fn create_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: CreateTokenRequest,
     ) -> Result<CreateTokenResponse, WebrpcError> {
         self.reply("CreateToken", request)
@@ -209,7 +211,7 @@ impl Collections for Canned {
 
     async fn get_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: GetTokenRequest,
     ) -> Result<GetTokenResponse, WebrpcError> {
         self.reply("GetToken", request)
@@ -217,7 +219,7 @@ impl Collections for Canned {
 
     async fn list_tokens(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: ListTokensRequest,
     ) -> Result<ListTokensResponse, WebrpcError> {
         self.reply("ListTokens", request)
@@ -225,7 +227,7 @@ impl Collections for Canned {
 
     async fn update_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: UpdateTokenRequest,
     ) -> Result<UpdateTokenResponse, WebrpcError> {
         self.reply("UpdateToken", request)
@@ -233,7 +235,7 @@ impl Collections for Canned {
 
     async fn delete_token(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: DeleteTokenRequest,
     ) -> Result<DeleteTokenResponse, WebrpcError> {
         self.reply("DeleteToken", request)
@@ -241,7 +243,7 @@ impl Collections for Canned {
 
     async fn create_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: CreateAssetRequest,
     ) -> Result<CreateAssetResponse, WebrpcError> {
         self.reply("CreateAsset", request)
@@ -249,7 +251,7 @@ impl Collections for Canned {
 
     async fn get_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: GetAssetRequest,
     ) -> Result<GetAssetResponse, WebrpcError> {
         self.reply("GetAsset", request)
@@ -257,7 +259,7 @@ impl Collections for Canned {
 
     async fn update_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: UpdateAssetRequest,
     ) -> Result<UpdateAssetResponse, WebrpcError> {
         self.reply("UpdateAsset", request)
@@ -265,7 +267,7 @@ impl Collections for Canned {
 
     async fn delete_asset(
         &self,
-        _ctx: Context,
+        _ctx: RequestContext,
         request: DeleteAssetRequest,
     ) -> Result<DeleteAssetResponse, WebrpcError> {
         self.reply("DeleteAsset", request)
@@ -373,7 +375,7 @@ pub(crate) fn clock() -> Timestamp {
 }
 
 /// A client over a recorded in-process router serving `service`.
-pub(crate) fn recorded_client<T: Collections>(
+pub(crate) fn recorded_client<T: Collections<Ctx = RequestContext>>(
     service: Arc<T>,
 ) -> (
     CollectionsClient<webrpc_client::Client<Recording<webrpc_server::Router>>>,

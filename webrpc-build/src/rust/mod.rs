@@ -67,11 +67,17 @@
 //! (`- M(Req) => (Resp)`) uses the schema's structs directly. `@deprecated` (and
 //! `@deprecated:"note"`) becomes `#[deprecated]` on the marker and the trait method.
 //!
-//! **Services.** Per service: the trait (`fn m(&self, ctx: Context, request: MRequest) ->
-//! impl CallFuture<MResponse>`, implemented with plain `async fn`s), the
-//! `{Service}Client<C: Caller>` implementing it, `mount_{service}` adding an implementation to
-//! any `Routes`, the method table `{SERVICE}_SERVICE: ServiceInfo`, and
-//! `for_each_{service}_method` calling a `MethodVisitor` with every method type.
+//! **Services.** Per service: the trait (an associated `type Ctx: Default + Send` and
+//! `fn m(&self, ctx: Self::Ctx, request: MRequest) -> impl CallFuture<MResponse>`,
+//! implemented with plain `async fn`s), the `{Service}Client<C: Caller>` implementing it with
+//! `Ctx = C::Options` (the client's `CallOptions`, which start empty), `mount_{service}`
+//! adding an implementation with `Ctx = RequestContext` to any `Routes`, the method table
+//! `{SERVICE}_SERVICE: ServiceInfo`, and `for_each_{service}_method` calling a
+//! `MethodVisitor` with every method type. One trait for both sides keeps code generic over
+//! it (`async fn f<S: Service>(s: &S)`, passing `Default::default()` as the context) running
+//! against an implementation in process and against the client; the two contexts have no
+//! conversion between them, so a handler calling another service forwards nothing of its
+//! caller's request unless it copies a header by name.
 //!
 //! **Options** ([`Options`]): client side only or server side only, a subset of services,
 //! methods left out by annotation (`@deprecated`, `@internal`, `@auth:"key"`), the crate
@@ -1335,7 +1341,7 @@ impl<'a> Generator<'a> {
             &format!("fn {fn_name}"),
             &[
                 "&self".to_owned(),
-                format!("ctx: {cp}::Context"),
+                "ctx: Self::Ctx".to_owned(),
                 format!("request: {request}"),
             ],
             &if m.stream_output {
@@ -1356,8 +1362,11 @@ impl<'a> Generator<'a> {
         }
         self.w.doc(0, &doc);
         self.w.line(0, "///");
-        let mut prose =
-            "One method per RPC, taking the call's `Context` and the request object.".to_owned();
+        let mut prose = "One method per RPC, taking the call's `Ctx` and the request object. An \
+                         implementation that serves has `type Ctx = RequestContext` (the \
+                         incoming request, read-only); the client's is its caller's per-call \
+                         options, which start empty."
+            .to_owned();
         if self.options.server {
             prose.push_str(&format!(
                 " Implement it (with `async fn`s) to serve the API and add it to a router with \
@@ -1373,10 +1382,18 @@ impl<'a> Generator<'a> {
         self.w.prose(0, &[prose]);
         self.w
             .line(0, &format!("pub trait {name}: Send + Sync + 'static {{"));
-        for (i, m) in methods.iter().enumerate() {
-            if i > 0 {
-                self.w.blank();
-            }
+        self.w.doc(
+            1,
+            &[
+                "What each call takes besides its request: `RequestContext` where the service"
+                    .to_owned(),
+                "is served, the caller's options (`webrpc_client::CallOptions`) in the client."
+                    .to_owned(),
+            ],
+        );
+        self.w.line(1, "type Ctx: Default + Send + 'static;");
+        for m in methods.iter() {
+            self.w.blank();
             let doc = Self::method_doc(service, m);
             self.w.doc(1, &doc);
             if let Some(attr) = Self::deprecated_attr(m) {
@@ -1431,10 +1448,9 @@ impl<'a> Generator<'a> {
             0,
             &format!("impl<C: {cp}::Caller> {name} for {client}<C> {{"),
         );
-        for (i, m) in methods.iter().enumerate() {
-            if i > 0 {
-                self.w.blank();
-            }
+        w.line(1, "type Ctx = C::Options;");
+        for m in methods.iter() {
+            self.w.blank();
             self.trait_fn_signature(1, service, m, true);
             let call = format!(
                 ".{}::<{}>(ctx, request)",
@@ -1473,7 +1489,7 @@ impl<'a> Generator<'a> {
         );
         w.line(0, "where");
         w.line(1, &format!("R: {cp}::Routes,"));
-        w.line(1, &format!("T: {name},"));
+        w.line(1, &format!("T: {name}<Ctx = {cp}::RequestContext>,"));
         w.line(0, "{");
         if methods.is_empty() {
             w.line(1, "drop(service);");

@@ -469,35 +469,37 @@ pub struct GetEveryThingWithItsQuantitiesAndPricesResponse {
 /// let x = [1];
 /// ```
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_kitchen`]. [`KitchenClient`]
-/// implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_kitchen`]. [`KitchenClient`] implements it by calling a
+/// server.
 pub trait Kitchen: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// `Kitchen.Echo`.
     fn echo(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: EchoRequest,
     ) -> impl crate::rt::CallFuture<EchoResponse>;
 
     /// `Kitchen.Empty`.
-    fn empty(
-        &self,
-        ctx: crate::rt::Context,
-        request: Nothing,
-    ) -> impl crate::rt::CallFuture<Nothing>;
+    fn empty(&self, ctx: Self::Ctx, request: Nothing) -> impl crate::rt::CallFuture<Nothing>;
 
     /// Keywords as names.
     fn r#type(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: TypeRequest,
     ) -> impl crate::rt::CallFuture<TypeResponse>;
 
     /// A long name: calls and chains broken as rustfmt breaks them.
     fn get_every_thing_with_its_quantities_and_prices(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: GetEveryThingWithItsQuantitiesAndPricesRequest,
     ) -> impl crate::rt::CallFuture<GetEveryThingWithItsQuantitiesAndPricesResponse>;
 }
@@ -522,25 +524,23 @@ impl<C: crate::rt::Caller> KitchenClient<C> {
 }
 
 impl<C: crate::rt::Caller> Kitchen for KitchenClient<C> {
+    type Ctx = C::Options;
+
     fn echo(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: EchoRequest,
     ) -> impl crate::rt::CallFuture<EchoResponse> {
         self.caller.call::<Echo>(ctx, request)
     }
 
-    fn empty(
-        &self,
-        ctx: crate::rt::Context,
-        request: Nothing,
-    ) -> impl crate::rt::CallFuture<Nothing> {
+    fn empty(&self, ctx: Self::Ctx, request: Nothing) -> impl crate::rt::CallFuture<Nothing> {
         self.caller.call::<Empty>(ctx, request)
     }
 
     fn r#type(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: TypeRequest,
     ) -> impl crate::rt::CallFuture<TypeResponse> {
         self.caller.call::<Type>(ctx, request)
@@ -548,7 +548,7 @@ impl<C: crate::rt::Caller> Kitchen for KitchenClient<C> {
 
     fn get_every_thing_with_its_quantities_and_prices(
         &self,
-        ctx: crate::rt::Context,
+        ctx: Self::Ctx,
         request: GetEveryThingWithItsQuantitiesAndPricesRequest,
     ) -> impl crate::rt::CallFuture<GetEveryThingWithItsQuantitiesAndPricesResponse> {
         self.caller
@@ -561,7 +561,7 @@ impl<C: crate::rt::Caller> Kitchen for KitchenClient<C> {
 pub fn mount_kitchen<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: crate::rt::Routes,
-    T: Kitchen,
+    T: Kitchen<Ctx = crate::rt::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);

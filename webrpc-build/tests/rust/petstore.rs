@@ -463,21 +463,27 @@ impl ::webrpc_core::Method for AddPet {
 
 /// Sells pets.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_pet_store`].
-/// [`PetStoreClient`] implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_pet_store`]. [`PetStoreClient`] implements it by calling a
+/// server.
 pub trait PetStore: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// Fetches a pet.
     fn get_pet(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetPetRequest,
     ) -> impl ::webrpc_core::CallFuture<GetPetResponse>;
 
     /// `PetStore.ListPets`.
     fn list_pets(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListPetsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListPetsResponse>;
 
@@ -485,16 +491,12 @@ pub trait PetStore: Send + Sync + 'static {
     #[deprecated]
     fn ping(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PingRequest,
     ) -> impl ::webrpc_core::CallFuture<PingResponse>;
 
     /// `PetStore.AddPet`.
-    fn add_pet(
-        &self,
-        ctx: ::webrpc_core::Context,
-        request: Pet,
-    ) -> impl ::webrpc_core::CallFuture<Owner>;
+    fn add_pet(&self, ctx: Self::Ctx, request: Pet) -> impl ::webrpc_core::CallFuture<Owner>;
 }
 
 /// The [`PetStore`] service over webrpc calls: wraps any `Caller`, usually a
@@ -518,9 +520,11 @@ impl<C: ::webrpc_core::Caller> PetStoreClient<C> {
 
 #[allow(deprecated)]
 impl<C: ::webrpc_core::Caller> PetStore for PetStoreClient<C> {
+    type Ctx = C::Options;
+
     fn get_pet(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: GetPetRequest,
     ) -> impl ::webrpc_core::CallFuture<GetPetResponse> {
         self.caller.call::<GetPet>(ctx, request)
@@ -528,7 +532,7 @@ impl<C: ::webrpc_core::Caller> PetStore for PetStoreClient<C> {
 
     fn list_pets(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: ListPetsRequest,
     ) -> impl ::webrpc_core::CallFuture<ListPetsResponse> {
         self.caller.call::<ListPets>(ctx, request)
@@ -536,17 +540,13 @@ impl<C: ::webrpc_core::Caller> PetStore for PetStoreClient<C> {
 
     fn ping(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PingRequest,
     ) -> impl ::webrpc_core::CallFuture<PingResponse> {
         self.caller.call::<Ping>(ctx, request)
     }
 
-    fn add_pet(
-        &self,
-        ctx: ::webrpc_core::Context,
-        request: Pet,
-    ) -> impl ::webrpc_core::CallFuture<Owner> {
+    fn add_pet(&self, ctx: Self::Ctx, request: Pet) -> impl ::webrpc_core::CallFuture<Owner> {
         self.caller.call::<AddPet>(ctx, request)
     }
 }
@@ -557,7 +557,7 @@ impl<C: ::webrpc_core::Caller> PetStore for PetStoreClient<C> {
 pub fn mount_pet_store<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: PetStore,
+    T: PetStore<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);

@@ -269,35 +269,40 @@ pub struct PublishResponse {
 
 /// The `Feed` service.
 ///
-/// One method per RPC, taking the call's `Context` and the request object. Implement it (with
-/// `async fn`s) to serve the API and add it to a router with [`mount_feed`]. [`FeedClient`]
-/// implements it by calling a server.
+/// One method per RPC, taking the call's `Ctx` and the request object. An implementation that
+/// serves has `type Ctx = RequestContext` (the incoming request, read-only); the client's is its
+/// caller's per-call options, which start empty. Implement it (with `async fn`s) to serve the API
+/// and add it to a router with [`mount_feed`]. [`FeedClient`] implements it by calling a server.
 pub trait Feed: Send + Sync + 'static {
+    /// What each call takes besides its request: `RequestContext` where the service
+    /// is served, the caller's options (`webrpc_client::CallOptions`) in the client.
+    type Ctx: Default + Send + 'static;
+
     /// Every event after `after`, then the new ones.
     fn subscribe(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SubscribeRequest,
     ) -> impl ::webrpc_core::StreamFuture<SubscribeResponse>;
 
     /// The succinct form: messages are the bare struct.
     fn watch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: WatchRequest,
     ) -> impl ::webrpc_core::StreamFuture<WatchEvent>;
 
     /// Two outputs per message.
     fn ticks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: TicksRequest,
     ) -> impl ::webrpc_core::StreamFuture<TicksResponse>;
 
     /// An ordinary method next to them.
     fn publish(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PublishRequest,
     ) -> impl ::webrpc_core::CallFuture<PublishResponse>;
 }
@@ -321,9 +326,11 @@ impl<C: ::webrpc_core::Caller> FeedClient<C> {
 }
 
 impl<C: ::webrpc_core::Caller> Feed for FeedClient<C> {
+    type Ctx = C::Options;
+
     fn subscribe(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: SubscribeRequest,
     ) -> impl ::webrpc_core::StreamFuture<SubscribeResponse> {
         self.caller.call_stream::<Subscribe>(ctx, request)
@@ -331,7 +338,7 @@ impl<C: ::webrpc_core::Caller> Feed for FeedClient<C> {
 
     fn watch(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: WatchRequest,
     ) -> impl ::webrpc_core::StreamFuture<WatchEvent> {
         self.caller.call_stream::<Watch>(ctx, request)
@@ -339,7 +346,7 @@ impl<C: ::webrpc_core::Caller> Feed for FeedClient<C> {
 
     fn ticks(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: TicksRequest,
     ) -> impl ::webrpc_core::StreamFuture<TicksResponse> {
         self.caller.call_stream::<Ticks>(ctx, request)
@@ -347,7 +354,7 @@ impl<C: ::webrpc_core::Caller> Feed for FeedClient<C> {
 
     fn publish(
         &self,
-        ctx: ::webrpc_core::Context,
+        ctx: Self::Ctx,
         request: PublishRequest,
     ) -> impl ::webrpc_core::CallFuture<PublishResponse> {
         self.caller.call::<Publish>(ctx, request)
@@ -359,7 +366,7 @@ impl<C: ::webrpc_core::Caller> Feed for FeedClient<C> {
 pub fn mount_feed<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
 where
     R: ::webrpc_core::Routes,
-    T: Feed,
+    T: Feed<Ctx = ::webrpc_core::RequestContext>,
 {
     let routes = {
         let service = ::std::sync::Arc::clone(&service);

@@ -9,7 +9,7 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize, Serializer};
 use tower::ServiceExt;
-use webrpc_core::{error_catalogue, service, Context, WebrpcError};
+use webrpc_core::{error_catalogue, service, RequestContext, WebrpcError};
 use webrpc_server::Router;
 
 error_catalogue! {
@@ -45,29 +45,29 @@ service! {
     schema "webrpc-rs-test" "v1.2.3";
 
     /// Echoes its arguments.
-    Echo => echo(EchoRequest {
+    Echo => echo(#[derive(Debug, Clone, PartialEq, Default)] EchoRequest {
         pub value: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
-    }) -> EchoResponse {
+    }) -> #[derive(Debug, Clone, PartialEq, Default)] EchoResponse {
         pub value: u64,
         pub label: Option<String>,
         pub seen: HashMap<String, String>,
     };
     /// No arguments, no returns.
-    Ping => ping(PingRequest {}) -> PingResponse {};
+    Ping => ping(#[derive(Debug, Clone, PartialEq, Default)] PingRequest {}) -> #[derive(Debug, Clone, PartialEq, Default)] PingResponse {};
     /// Fails with the error whose code it is given.
-    Fail => fail(FailRequest { pub code: i32 }) -> FailResponse {};
+    Fail => fail(#[derive(Debug, Clone, PartialEq, Default)] FailRequest { pub code: i32 }) -> #[derive(Debug, Clone, PartialEq, Default)] FailResponse {};
     /// Fails with a plain (non-webrpc) error.
-    Plain => plain(PlainRequest {}) -> PlainResponse {};
+    Plain => plain(#[derive(Debug, Clone, PartialEq, Default)] PlainRequest {}) -> #[derive(Debug, Clone, PartialEq, Default)] PlainResponse {};
     /// Panics.
-    Panic => panic(PanicRequest {}) -> PanicResponse {};
+    Panic => panic(#[derive(Debug, Clone, PartialEq, Default)] PanicRequest {}) -> #[derive(Debug, Clone, PartialEq, Default)] PanicResponse {};
     /// Returns a value that cannot be encoded.
-    BadEncode => bad_encode(BadEncodeRequest {}) -> BadEncodeResponse { pub value: Unencodable };
+    BadEncode => bad_encode(#[derive(Debug, Clone, PartialEq, Default)] BadEncodeRequest {}) -> #[derive(Debug, Clone, PartialEq, Default)] BadEncodeResponse { pub value: Unencodable };
     /// Sleeps, then answers.
-    Sleep => sleep(SleepRequest { pub millis: u64 }) -> SleepResponse { pub slept: u64 };
+    Sleep => sleep(#[derive(Debug, Clone, PartialEq, Default)] SleepRequest { pub millis: u64 }) -> #[derive(Debug, Clone, PartialEq, Default)] SleepResponse { pub slept: u64 };
     /// Returns an error with a status that is not an error status.
-    WeirdStatus => weird_status(WeirdStatusRequest {}) -> WeirdStatusResponse {};
+    WeirdStatus => weird_status(#[derive(Debug, Clone, PartialEq, Default)] WeirdStatusRequest {}) -> #[derive(Debug, Clone, PartialEq, Default)] WeirdStatusResponse {};
 }
 
 /// The implementation used by the tests.
@@ -75,18 +75,24 @@ service! {
 pub struct TestImpl;
 
 impl Test for TestImpl {
-    async fn echo(&self, ctx: Context, req: EchoRequest) -> Result<EchoResponse, WebrpcError> {
+    type Ctx = RequestContext;
+
+    async fn echo(
+        &self,
+        ctx: RequestContext,
+        req: EchoRequest,
+    ) -> Result<EchoResponse, WebrpcError> {
         let mut seen = HashMap::new();
-        if let Some(v) = ctx.extensions.get::<u32>() {
+        if let Some(v) = ctx.extensions().get::<u32>() {
             seen.insert("extension".to_owned(), v.to_string());
         }
-        if let Some(v) = ctx.headers.get("x-test") {
+        if let Some(v) = ctx.headers().get("x-test") {
             seen.insert(
                 "x-test".to_owned(),
                 v.to_str().unwrap_or_default().to_owned(),
             );
         }
-        if let Some(info) = ctx.method {
+        if let Some(info) = ctx.method() {
             seen.insert(
                 "method".to_owned(),
                 format!("{}.{}", info.service, info.method),
@@ -98,36 +104,48 @@ impl Test for TestImpl {
             seen,
         })
     }
-    async fn ping(&self, _: Context, _: PingRequest) -> Result<PingResponse, WebrpcError> {
+    async fn ping(&self, _: RequestContext, _: PingRequest) -> Result<PingResponse, WebrpcError> {
         Ok(PingResponse {})
     }
-    async fn fail(&self, _: Context, req: FailRequest) -> Result<FailResponse, WebrpcError> {
+    async fn fail(&self, _: RequestContext, req: FailRequest) -> Result<FailResponse, WebrpcError> {
         match req.code {
             3000 => Err(TestError::NotFound.with_cause("no such thing")),
             2005 => Err(TestError::RateLimited.err()),
             other => Err(WebrpcError::new("Custom", other, "custom error", 418)),
         }
     }
-    async fn plain(&self, _: Context, _: PlainRequest) -> Result<PlainResponse, WebrpcError> {
+    async fn plain(
+        &self,
+        _: RequestContext,
+        _: PlainRequest,
+    ) -> Result<PlainResponse, WebrpcError> {
         unreachable!("replaced by a closure route in tests")
     }
-    async fn panic(&self, _: Context, _: PanicRequest) -> Result<PanicResponse, WebrpcError> {
+    async fn panic(
+        &self,
+        _: RequestContext,
+        _: PanicRequest,
+    ) -> Result<PanicResponse, WebrpcError> {
         panic!("boom: secret internal detail")
     }
     async fn bad_encode(
         &self,
-        _: Context,
+        _: RequestContext,
         _: BadEncodeRequest,
     ) -> Result<BadEncodeResponse, WebrpcError> {
         Ok(BadEncodeResponse { value: Unencodable })
     }
-    async fn sleep(&self, _: Context, req: SleepRequest) -> Result<SleepResponse, WebrpcError> {
+    async fn sleep(
+        &self,
+        _: RequestContext,
+        req: SleepRequest,
+    ) -> Result<SleepResponse, WebrpcError> {
         tokio::time::sleep(Duration::from_millis(req.millis)).await;
         Ok(SleepResponse { slept: req.millis })
     }
     async fn weird_status(
         &self,
-        _: Context,
+        _: RequestContext,
         _: WeirdStatusRequest,
     ) -> Result<WeirdStatusResponse, WebrpcError> {
         Err(WebrpcError::new("Weird", 77, "weird", 200))
@@ -137,8 +155,9 @@ impl Test for TestImpl {
 /// The test router: the trait implementation, with `Plain` replaced by a closure returning
 /// a non-webrpc error.
 pub fn router() -> Router {
-    mount_test(std::sync::Arc::new(TestImpl), Router::new()).route::<Plain, _, _, _>(
-        |_ctx: Context, _req: PlainRequest| async move {
+    mount_test(std::sync::Arc::new(TestImpl), Router::new()).route(
+        Plain,
+        |_ctx: RequestContext, _req: PlainRequest| async move {
             Err::<PlainResponse, _>(std::io::Error::other("disk on fire"))
         },
     )

@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use chat::proto::{Chat, ChatClient, SendMessageRequest};
 use chat::subscribe_with_resume;
 use clap::{Parser, Subcommand};
-use webrpc_client::Client;
-use webrpc_core::Context;
+use webrpc_client::{CallOptions, Client};
 
 /// Calls webrpc's streaming chat example.
 #[derive(Debug, Parser)]
@@ -61,7 +60,7 @@ async fn main() -> ExitCode {
     };
     let result = match args.command {
         Command::Send { username, text } => client
-            .send_message(Context::new(), SendMessageRequest { username, text })
+            .send_message(CallOptions::new(), SendMessageRequest { username, text })
             .await
             .map(drop),
         Command::Subscribe {

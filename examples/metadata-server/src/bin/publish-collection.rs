@@ -11,9 +11,10 @@
 
 use clap::Parser;
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient, Context,
-    CreateCollectionRequest, PublishCollectionRequest,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    PublishCollectionRequest,
 };
+use webrpc_client::CallOptions;
 
 /// Creates a collection and publishes it.
 #[derive(Debug, Parser)]
@@ -40,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let created = collections
         .create_collection(
-            Context::new(),
+            CallOptions::new(),
             CreateCollectionRequest {
                 project_id: None, // the JWT's project
                 collection: Collection {
@@ -58,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let published = collections
         .publish_collection(
-            Context::new(),
+            CallOptions::new(),
             PublishCollectionRequest {
                 project_id: None,
                 collection_id: created.id,

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use sequence_metadata::{
-    Collection, CollectionMetadata, Collections, CollectionsClient, Context,
-    CreateCollectionRequest, MetadataError,
+    Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
+    MetadataError,
 };
 use tower::ServiceExt;
 use webrpc_client::Client;
@@ -160,7 +160,7 @@ pub fn metadata(name: &str) -> CollectionMetadata {
 pub async fn create_collection<C: Collections>(client: &C, name: &str) -> Collection {
     client
         .create_collection(
-            Context::new(),
+            Default::default(),
             CreateCollectionRequest {
                 project_id: None,
                 collection: Collection {

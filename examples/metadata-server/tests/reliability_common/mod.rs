@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sequence_metadata::{
-    Collection, CollectionMetadata, CollectionsClient, Context, CreateCollectionRequest,
+    Collection, CollectionMetadata, CollectionsClient, CreateCollectionRequest,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -326,9 +326,10 @@ pub fn create_request(name: &str) -> CreateCollectionRequest {
     }
 }
 
-/// A fresh call context.
-pub fn ctx() -> Context {
-    Context::new()
+/// An empty call context: the client's `CallOptions::new()` (nothing but the client's own
+/// headers is sent), or an empty `RequestContext` for a service called in process.
+pub fn ctx<C: Default>() -> C {
+    C::default()
 }
 
 /// A buffer the `tracing` events of this thread are written into (see [`capture_logs`]).
