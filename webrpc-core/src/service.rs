@@ -149,7 +149,7 @@ pub struct Empty {}
 ///
 /// - a trait with an associated type `Ctx` and one async method per RPC taking a `Ctx` and
 ///   the request object. An implementation that serves sets `type Ctx = RequestContext;` (see
-///   [the module docs](crate::service) for the two contexts);
+///   [the module docs](mod@crate::service) for the two contexts);
 /// - a client wrapper implementing that trait over any [`Caller`] with `Ctx = C::Options`,
 ///   so code generic over the trait runs against a remote server or an in-process
 ///   implementation unchanged;

@@ -3,8 +3,6 @@
 //! `webrpc_core` names something else).
 #![allow(unreachable_pub)]
 
-use std::future::Future;
-
 use webrpc_core::{
     codec, Caller, Empty, MessageStream, Method, RequestContext, StreamMethod, WebrpcError,
 };
@@ -156,12 +154,12 @@ struct Who(Option<&'static str>);
 impl Caller for Loopback {
     type Options = Who;
 
-    fn call<M: Method>(
+    async fn call<M: Method>(
         &self,
         options: Who,
         request: M::Request,
-    ) -> impl Future<Output = Result<M::Response, WebrpcError>> + Send {
-        async move {
+    ) -> Result<M::Response, WebrpcError> {
+        {
             // Serve it with `Board`, as a router would: through the JSON codec.
             let body = codec::encode(&request).unwrap();
             let mut ctx = RequestContext::new().with_method(M::INFO);
@@ -181,12 +179,12 @@ impl Caller for Loopback {
         }
     }
 
-    fn call_stream<M: StreamMethod>(
+    async fn call_stream<M: StreamMethod>(
         &self,
         _: Who,
         _: M::Request,
-    ) -> impl Future<Output = Result<MessageStream<M::Message>, WebrpcError>> + Send {
-        async { Err(webrpc_core::BuiltinError::WebrpcBadRoute.err()) }
+    ) -> Result<MessageStream<M::Message>, WebrpcError> {
+        Err(webrpc_core::BuiltinError::WebrpcBadRoute.err())
     }
 }
 

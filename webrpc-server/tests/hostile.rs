@@ -322,6 +322,21 @@ async fn calls_reset_before_their_handler_starts_never_run_it() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
+/// Sends `n` whole `Echo` calls, each on its own connection closed right after the send.
+async fn send_and_close(addr: SocketAddr, n: usize) {
+    for i in 0..n {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let body = format!(r#"{{"value":{i}}}"#);
+        let request = format!(
+            "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        drop(stream);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http11_calls_whose_client_closed_before_the_server_read_them_never_run() {
     // The HTTP/1.1 form of the rapid reset: a client sends a whole call and closes its
@@ -337,17 +352,7 @@ async fn http11_calls_whose_client_closed_before_the_server_read_them_never_run(
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let listener = socket.listen(1024).unwrap();
     let addr = listener.local_addr().unwrap();
-    for i in 0..N {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let body = format!(r#"{{"value":{i}}}"#);
-        let request = format!(
-            "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        drop(stream);
-    }
+    send_and_close(addr, N).await;
     let _server = serve(listener, counting_router(Arc::clone(&runs))).spawn();
     // A call that stays connected (accepted after the closed ones) is answered, and by
     // then the closed ones are settled.
@@ -368,17 +373,7 @@ async fn http11_calls_whose_client_closed_before_the_server_read_them_never_run(
     // and a call whose end of stream comes after its handler started is in flight (hyper
     // drops its future when it sees the end; see the next test). A figure, bounded loosely.
     let before = runs.load(Ordering::SeqCst);
-    for i in 0..N {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let body = format!(r#"{{"value":{i}}}"#);
-        let request = format!(
-            "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        drop(stream);
-    }
+    send_and_close(addr, N).await;
     let answer = exchange_on(
         &mut stream,
         "POST /rpc/Test/Echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
