@@ -127,7 +127,13 @@ test('a page on another origin creates, uploads, publishes and shows the image',
   })
 
   await browserPage.goto(`${origin}/`, { timeout: 60_000 })
-  await browserPage.waitForFunction(() => window.result !== undefined, null, { timeout: 60_000 })
+  // Wait for the page's outcome: the <pre id=result> is filled by `finish` (`window.result`
+  // alone would not do: before `finish` runs it names that element, by HTML's named access).
+  await browserPage.waitForFunction(
+    () => (document.getElementById('result')?.textContent || '').trim() !== '',
+    null,
+    { timeout: 60_000 }
+  )
   const result = JSON.parse(await browserPage.evaluate(() => JSON.stringify(window.result)))
   const shown = JSON.parse(await browserPage.textContent('#result'))
 
