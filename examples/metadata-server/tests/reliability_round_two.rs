@@ -456,6 +456,14 @@ async fn rapid_resets(addr: SocketAddr, n: usize) {
     }
 }
 
+/// How many collections project 1 had written before this call: ids are given from 1 and
+/// never reused, so the id of a new one counts every write before it.
+async fn collections_written_before(addr: SocketAddr) -> u64 {
+    let (status, body) = rpc(addr, 1, "CreateCollection", &create_body("after", 10)).await;
+    assert_eq!(status, 200);
+    json_of(&body)["collection"]["id"].as_u64().unwrap() - 1
+}
+
 #[tokio::test]
 async fn h2_calls_reset_at_once_write_nothing() {
     let n: usize = std::env::var("RESETS")
@@ -467,16 +475,7 @@ async fn h2_calls_reset_at_once_write_nothing() {
         let started = Instant::now();
         rapid_resets(server.addr, n).await;
         let elapsed = started.elapsed();
-        // Ids are given from 1 and never reused: the next one counts every write before it.
-        let (status, body) = rpc(
-            server.addr,
-            1,
-            "CreateCollection",
-            &create_body("after", 10),
-        )
-        .await;
-        assert_eq!(status, 200);
-        let executed = json_of(&body)["collection"]["id"].as_u64().unwrap() - 1;
+        let executed = collections_written_before(server.addr).await;
         println!(
             "{}: {executed} of {n} reset CreateCollection calls written ({elapsed:?})",
             store.0
@@ -513,16 +512,7 @@ async fn http1_calls_whose_client_closed_before_the_server_read_them_write_nothi
             drop(stream);
         }
         signal(&server, "CONT");
-        // Ids are given from 1 and never reused: the next one counts every write before it.
-        let (status, body) = rpc(
-            server.addr,
-            1,
-            "CreateCollection",
-            &create_body("after", 10),
-        )
-        .await;
-        assert_eq!(status, 200);
-        let executed = json_of(&body)["collection"]["id"].as_u64().unwrap() - 1;
+        let executed = collections_written_before(server.addr).await;
         println!(
             "{}: {executed} of {N} HTTP/1.1 CreateCollection calls closed before the server read them were written",
             store.0
