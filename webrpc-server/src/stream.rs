@@ -404,10 +404,14 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // Only HTTP/1.x calls ask the probe (see `peer`): HTTP/2 requests go without it.
+        let probe = (request.version() <= http::Version::HTTP_11)
+            .then(|| self.probe.clone())
+            .flatten();
         let extensions = request.extensions_mut();
         extensions.insert(self.signal.clone());
-        if let Some(probe) = &self.probe {
-            extensions.insert(probe.clone());
+        if let Some(probe) = probe {
+            extensions.insert(probe);
         }
         self.inner.call(request)
     }
