@@ -386,7 +386,9 @@ async fn a_full_disk_fails_writes_cleanly_and_the_server_keeps_serving() {
     )
     .await;
     assert!(public.starts_with("HTTP/1.1 200 OK\r\n"), "{public}");
-    // The details are in the server's log, not in the answer.
+    // The details are in the server's log, not in the answer (read from its pipe by a task,
+    // so they may show a moment after the answer).
+    assert!(eventually(WAIT, || server.log().contains("metadata store failure")).await);
     let log = server.log();
     assert!(log.contains("metadata store failure"), "{log}");
     let detail = log

@@ -220,7 +220,7 @@ async fn the_npm_sdk_works_in_headless_chromium_from_another_origin() {
     ) {
         return;
     }
-    let server = start_server().await;
+    let mut server = start_server().await;
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("metadata-sdk-browser.png");
     let _ = std::fs::remove_file(&screenshot);
     let out = run_node(
@@ -242,6 +242,9 @@ async fn the_npm_sdk_works_in_headless_chromium_from_another_origin() {
     println!("screenshot: {}", screenshot.display());
 
     // The browser's own CORS preflights reached the server and were granted without a token.
+    // Stop the server first, so that its log is complete.
+    server.terminate();
+    assert!(server.wait().await.success(), "graceful exit");
     let log = server.log();
     for path in [
         "/rpc/Collections/CreateCollection".to_owned(),

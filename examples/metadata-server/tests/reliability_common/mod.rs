@@ -47,6 +47,11 @@ pub struct ServerProcess {
     pub pid: u32,
     log: Arc<Mutex<Vec<u8>>>,
     printed: Arc<Mutex<String>>,
+    /// The tasks copying the child's stderr and stdout; they end at end of stream. Once
+    /// the process has exited, [`wait`](Self::wait) and [`kill9`](Self::kill9) join them,
+    /// so [`log`](Self::log) then holds every line the process wrote: its exit does not
+    /// mean a reader has drained the pipe yet.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -99,9 +104,10 @@ impl ServerProcess {
         let pid = child.id().expect("pid");
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut stderr = child.stderr.take().expect("stderr");
+        let mut readers = Vec::with_capacity(2);
         {
             let log = Arc::clone(&log);
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 16 * 1024];
                 while let Ok(n) = stderr.read(&mut buf).await {
                     if n == 0 {
@@ -109,7 +115,7 @@ impl ServerProcess {
                     }
                     log.lock().unwrap().extend_from_slice(&buf[..n]);
                 }
-            });
+            }));
         }
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
@@ -134,13 +140,13 @@ impl ServerProcess {
         // Keep reading, so the server never writes into a closed pipe.
         {
             let printed = Arc::clone(&printed);
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 while let Ok(Some(line)) = lines.next_line().await {
                     let mut printed = printed.lock().unwrap();
                     printed.push_str(&line);
                     printed.push('\n');
                 }
-            });
+            }));
         }
         let addr = base_url
             .strip_prefix("http://")
@@ -153,6 +159,7 @@ impl ServerProcess {
             pid,
             log,
             printed,
+            readers,
         }
     }
 
@@ -210,6 +217,7 @@ impl ServerProcess {
             .await
             .expect("killed process exits in time")
             .expect("wait");
+        self.drain_output().await;
     }
 
     /// Sends SIGTERM (graceful shutdown).
@@ -223,10 +231,23 @@ impl ServerProcess {
 
     /// Waits (bounded) for the process to exit.
     pub async fn wait(&mut self) -> std::process::ExitStatus {
-        tokio::time::timeout(WAIT, self.child.wait())
+        let status = tokio::time::timeout(WAIT, self.child.wait())
             .await
             .expect("server exits in time")
-            .expect("wait")
+            .expect("wait");
+        self.drain_output().await;
+        status
+    }
+
+    /// Joins the output readers of an exited process (bounded): they end when they have
+    /// read the pipes to their end.
+    async fn drain_output(&mut self) {
+        for reader in self.readers.drain(..) {
+            tokio::time::timeout(WAIT, reader)
+                .await
+                .expect("the exited server's output is read to its end in time")
+                .expect("output reader");
+        }
     }
 }
 
