@@ -9,7 +9,14 @@
 //! crash mid-upload leaves at most a `*.part` file (removed the next time the directory is
 //! opened) and never a half-written file under a content name, and the bytes of an earlier
 //! upload stay intact.
+//!
+//! Several instances may share one directory (`--assets-dir` with a shared store). What keeps
+//! a file from being removed under an upload of another process are two advisory locks
+//! (`flock`): the content lock is an exclusive lock on `<dir>/.lock` besides the in-process
+//! mutex, and every `*.part` file is locked by the upload writing it, so the cleanup at open
+//! removes only parts no live process holds.
 
+use std::fs::{File, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -33,6 +40,10 @@ pub struct AssetFiles {
     /// and while unused files are looked up and removed, so a file is never removed under an
     /// upload that is about to use it.
     content_lock: Mutex<()>,
+    /// `<dir>/.lock`: the same lock across processes sharing the directory (`flock`, taken
+    /// while `content_lock` is held: the lock belongs to this open file, so threads of one
+    /// process would not exclude each other through it alone).
+    lock_file: File,
     // Keeps the directory of a memory store alive; removed on drop.
     _temp: Option<tempfile::TempDir>,
 }
@@ -61,22 +72,57 @@ pub enum UploadError {
     Io(#[from] std::io::Error),
 }
 
+/// The content lock (see [`AssetFiles::lock`]): the in-process mutex and the directory's
+/// `flock`, released together on drop.
+#[derive(Debug)]
+pub struct ContentLock<'a> {
+    file: &'a File,
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl Drop for ContentLock<'_> {
+    fn drop(&mut self) {
+        // Before the mutex (a field, dropped after this), so that the next thread of this
+        // process takes the file lock afresh. Closing the file on exit releases it as well.
+        if let Err(err) = self.file.unlock() {
+            tracing::warn!(error = %err, "could not release the asset directory lock");
+        }
+    }
+}
+
 impl AssetFiles {
     /// Opens (creating it if needed) `dir`, removing `*.part` files left by an interrupted
-    /// upload.
+    /// upload (those no process still writes: another instance's upload in progress holds a
+    /// lock on its part file).
     pub fn open(dir: impl Into<PathBuf>) -> std::io::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "part") {
-                std::fs::remove_file(&path)?;
+            if path.extension().is_some_and(|e| e == "part") && part_is_abandoned(&path)? {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    // Finished (renamed) or dropped by its upload since the listing.
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(err),
+                }
             }
         }
+        Self::new(dir, None)
+    }
+
+    fn new(dir: PathBuf, temp: Option<tempfile::TempDir>) -> std::io::Result<Self> {
+        let lock_file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(".lock"))?;
         Ok(AssetFiles {
             dir,
             content_lock: Mutex::new(()),
-            _temp: None,
+            lock_file,
+            _temp: temp,
         })
     }
 
@@ -85,11 +131,7 @@ impl AssetFiles {
         let temp = tempfile::Builder::new()
             .prefix("metadata-assets-")
             .tempdir()?;
-        Ok(AssetFiles {
-            dir: temp.path().to_path_buf(),
-            content_lock: Mutex::new(()),
-            _temp: Some(temp),
-        })
+        Self::new(temp.path().to_path_buf(), Some(temp))
     }
 
     /// The directory.
@@ -104,10 +146,21 @@ impl AssetFiles {
     }
 
     /// Takes the content lock (see [`remove_unused`](Self::remove_unused)): an upload holds
-    /// it from [`Upload::finish`] until the asset row naming the file is committed.
-    pub fn lock(&self) -> MutexGuard<'_, ()> {
+    /// it from [`Upload::finish`] until the asset row naming the file is committed. It
+    /// excludes the other threads of this process and, through an `flock` on `<dir>/.lock`,
+    /// other processes using the same directory (blocking: call on the blocking pool). When
+    /// the file lock cannot be taken (a file system without `flock`), it is logged and the
+    /// in-process lock alone is held.
+    pub fn lock(&self) -> ContentLock<'_> {
         // The guarded value is `()`: a panic while it was held leaves nothing to repair.
-        self.content_lock.lock().unwrap_or_else(|e| e.into_inner())
+        let guard = self.content_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(err) = self.lock_file.lock() {
+            tracing::warn!(error = %err, dir = %self.dir.display(), "could not lock the asset directory; other processes sharing it are not excluded");
+        }
+        ContentLock {
+            file: &self.lock_file,
+            _guard: guard,
+        }
     }
 
     /// Removes the files of `contents` that no live asset of `store` uses (blocking I/O).
@@ -170,6 +223,8 @@ impl AssetFiles {
             .prefix(".upload-")
             .suffix(".part")
             .tempfile_in(&self.dir)?;
+        // Marks the part as in use for another instance opening the directory meanwhile.
+        file.as_file().lock()?;
         Ok(Upload {
             file,
             dir: self.dir.clone(),
@@ -178,6 +233,21 @@ impl AssetFiles {
             max_bytes,
             header: Vec::new(),
         })
+    }
+}
+
+/// Whether no process holds the lock of the part file at `path` (the upload that wrote it
+/// ended without finishing: a crash). A part that vanished meanwhile counts as abandoned.
+fn part_is_abandoned(path: &Path) -> std::io::Result<bool> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(err) => return Err(err),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(TryLockError::WouldBlock) => Ok(false),
+        Err(TryLockError::Error(err)) => Err(err),
     }
 }
 
@@ -308,7 +378,18 @@ mod tests {
         let err = upload.write(&Bytes::from_static(b"de")).unwrap_err();
         assert!(matches!(err, UploadError::TooLarge(4)), "{err}");
         drop(upload);
-        assert_eq!(std::fs::read_dir(files.dir()).unwrap().count(), 0);
+        assert!(names(files.dir()).is_empty());
+    }
+
+    /// The files of `dir` but the lock file, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name != ".lock")
+            .collect();
+        names.sort();
+        names
     }
 
     #[test]
@@ -317,11 +398,42 @@ mod tests {
         std::fs::write(files.dir().join(".upload-x.part"), b"half").unwrap();
         std::fs::write(files.dir().join("a".repeat(64)), b"whole").unwrap();
         let reopened = AssetFiles::open(files.dir()).unwrap();
-        let names: Vec<_> = std::fs::read_dir(reopened.dir())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, ["a".repeat(64)]);
+        assert_eq!(names(reopened.dir()), ["a".repeat(64)]);
+    }
+
+    #[test]
+    fn opening_keeps_the_part_of_an_upload_another_instance_is_writing() {
+        let first = AssetFiles::temporary().unwrap();
+        let mut upload = first.begin(1024).unwrap();
+        upload.write(&Bytes::from_static(b"in progress")).unwrap();
+        std::fs::write(first.dir().join(".upload-crashed.part"), b"half").unwrap();
+        // A second instance starting on the same directory meanwhile.
+        let second = AssetFiles::open(first.dir()).unwrap();
+        let left = names(second.dir());
+        assert_eq!(left.len(), 1, "only the live upload's part is left: {left:?}");
+        assert!(left[0].ends_with(".part") && left[0] != ".upload-crashed.part");
+        let stored = upload.finish().unwrap();
+        assert_eq!(
+            std::fs::read(second.path(&stored.sha256).unwrap()).unwrap(),
+            b"in progress"
+        );
+    }
+
+    #[test]
+    fn the_content_lock_excludes_other_instances_on_the_same_directory() {
+        let first = AssetFiles::temporary().unwrap();
+        let second = AssetFiles::open(first.dir()).unwrap();
+        // What another process's `lock()` would do: its own open file of `.lock`.
+        let other = File::open(first.dir().join(".lock")).unwrap();
+        {
+            let _held = second.lock();
+            assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
+        }
+        other.try_lock().expect("free once the guard is dropped");
+        other.unlock().unwrap();
+        // And the lock is taken again by the next holder of this process.
+        let _again = first.lock();
+        assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
     }
 
     #[test]
