@@ -8,7 +8,11 @@
 //! ```
 //!
 //! (Without `--collection`, it first creates one with CreateCollection.) It prints calls/s,
-//! p50/p99/p99.9 latency and errors.
+//! p50/p99/p99.9 latency and errors. `--method GetCollection` reads that collection instead
+//! (a read), `--method CreateCollection` creates a new collection per call (an insert).
+//! `--url A,B` spreads the calls over several servers of one dataset (round-robin per call,
+//! like a load balancer; the webrpc client only), e.g. metadata-server instances on one
+//! PostgreSQL database (`docs/metadata-server.md`).
 //!
 //! The comparison the benchmarks doc reports, the hand-written hyper baseline against the
 //! webrpc stack, one after the other under the same load:
@@ -51,7 +55,7 @@ use examples::baseline::BaselineClient;
 use examples::load::{self, LoadReport};
 use sequence_metadata::{
     Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
-    PublishCollectionRequest,
+    GetCollectionRequest, PublishCollectionRequest,
 };
 use webrpc_client::{CallOptions, Client};
 
@@ -60,9 +64,10 @@ use webrpc_client::{CallOptions, Client};
     about = "Loopback load for PublishCollection (webrpc client), or --compare against the hyper baseline"
 )]
 struct Args {
-    /// Server base URL (ignored with --compare).
-    #[arg(long, default_value = "http://127.0.0.1:4242")]
-    url: String,
+    /// Server base URL, or several separated by commas: calls go round-robin over them
+    /// (ignored with --compare and --suite).
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:4242")]
+    url: Vec<String>,
     /// Concurrent callers.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -72,7 +77,9 @@ struct Args {
     /// Warm-up before measuring.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     warmup: Duration,
-    /// The method to call (PublishCollection is the only one).
+    /// The method to call: PublishCollection (a write to one collection), GetCollection (a
+    /// read of it) or CreateCollection (a new collection per call); --compare and --suite use
+    /// PublishCollection only.
     #[arg(long, default_value = "PublishCollection")]
     method: String,
     /// Bearer JWT (default: $METADATA_JWT).
@@ -201,6 +208,61 @@ async fn load_webrpc(
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string())
+            }
+        },
+    )
+    .await
+}
+
+/// `--method` over every `--url`, round-robin per call: one client (one connection pool)
+/// per server, like a load balancer in front of them.
+async fn load_spread(
+    args: &Args,
+    clients: Vec<Metadata>,
+    project: Option<u64>,
+    collection: u64,
+) -> LoadReport {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let clients: Arc<[Metadata]> = clients.into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let method = args.method.clone();
+    load::run(
+        args.concurrency,
+        args.warmup,
+        args.duration,
+        args.calls,
+        move || {
+            let client = clients[next.fetch_add(1, Ordering::Relaxed) % clients.len()].clone();
+            let method = method.clone();
+            async move {
+                match method.as_str() {
+                    "GetCollection" => client
+                        .get_collection(
+                            CallOptions::new(),
+                            GetCollectionRequest {
+                                project_id: project,
+                                collection_id: collection,
+                            },
+                        )
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    "CreateCollection" => create_collection(&client, project).await.map(drop),
+                    _ => client
+                        .publish_collection(
+                            CallOptions::new(),
+                            PublishCollectionRequest {
+                                project_id: project,
+                                collection_id: collection,
+                                recursive: None,
+                            },
+                        )
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                }
             }
         },
     )
@@ -461,8 +523,13 @@ async fn compare(args: &Args) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    if args.method != "PublishCollection" {
-        eprintln!("bench-load: only --method PublishCollection is supported");
+    let methods: &[&str] = if args.suite || args.compare {
+        &["PublishCollection"]
+    } else {
+        &["PublishCollection", "GetCollection", "CreateCollection"]
+    };
+    if !methods.contains(&args.method.as_str()) {
+        eprintln!("bench-load: --method must be one of {methods:?} here");
         return std::process::ExitCode::FAILURE;
     }
     let result = if args.suite {
@@ -483,16 +550,30 @@ async fn main() -> std::process::ExitCode {
 
 async fn single(args: &Args) -> Result<(), String> {
     let jwt = args.jwt.clone().unwrap_or_default();
-    let client = metadata_client(&args.url, &jwt)?;
+    let clients = args
+        .url
+        .iter()
+        .map(|url| metadata_client(url, &jwt))
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = clients.first().ok_or("no --url")?.clone();
     let collection = match args.collection {
         Some(id) => id,
-        None => create_collection(&client, args.project).await?,
+        None => {
+            let id = create_collection(&client, args.project).await?;
+            println!("collection: {id}");
+            id
+        }
     };
     let report = match args.client.as_str() {
-        "webrpc" => load_webrpc(args, client, args.project, collection).await,
+        "webrpc" if clients.len() == 1 && args.method == "PublishCollection" => {
+            load_webrpc(args, client, args.project, collection).await
+        }
+        "webrpc" => load_spread(args, clients, args.project, collection).await,
+        "baseline" if args.url.len() > 1 || args.method != "PublishCollection" => {
+            return Err("--client baseline takes one --url and PublishCollection".into());
+        }
         "baseline" => {
-            let addr = args
-                .url
+            let addr = args.url[0]
                 .trim_start_matches("http://")
                 .trim_end_matches('/')
                 .parse()
