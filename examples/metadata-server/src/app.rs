@@ -17,6 +17,13 @@
 //! [`AppConfig::cors_origins`] lists some (tokens travel in headers, never in cookies, so
 //! `*` hands a page nothing it did not already hold).
 //!
+//! A `/rpc/…` call without an `Origin` header (any client but a browser) skips axum's routing
+//! and CORS: [`MetadataApp`] hands it straight to the auth layer and the webrpc router. CORS
+//! headers mean nothing to such a client, and the routing, the body boxing and the four
+//! CORS response headers were a measured part of each call's cost (`docs/benchmarks.md`).
+//! Browsers send `Origin` on every cross-origin request and on every `POST`, so they keep
+//! going through CORS.
+//!
 //! The access log stays the one event per request written by [`MetadataApp`] itself rather
 //! than tower-http's `TraceLayer`: `TraceLayer` opens a span per request, and a span per
 //! call was measured (callgrind, see `logging`) to cost as much as the access line itself.
@@ -37,17 +44,17 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{any, get};
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ORIGIN};
 use http::{Method, Request};
 use http_body::Body;
 use sequence_metadata::MetadataError;
 use serde::Serialize;
-use tower::{ServiceBuilder, ServiceExt};
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use webrpc_server::{BoxError, ConcurrencyLimit, Router};
 
 use super::assets::{AssetFiles, DEFAULT_MAX_UPLOAD_BYTES};
-use super::auth::{AuthLayer, JwtAuth};
+use super::auth::{Auth, AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
 use super::service::MetadataService;
 use super::store::Store;
@@ -150,6 +157,10 @@ impl<S> Clone for RouteState<S> {
 pub struct MetadataApp<S> {
     service: Arc<MetadataService<S>>,
     router: axum::Router,
+    /// `/rpc/…` calls without `Origin`: auth and the webrpc router, no CORS (module docs).
+    rpc: Auth<Router>,
+    /// The webrpc base path (`/rpc/`).
+    rpc_prefix: Arc<str>,
 }
 
 impl<S> Clone for MetadataApp<S> {
@@ -157,6 +168,8 @@ impl<S> Clone for MetadataApp<S> {
         MetadataApp {
             service: Arc::clone(&self.service),
             router: self.router.clone(),
+            rpc: self.rpc.clone(),
+            rpc_prefix: Arc::clone(&self.rpc_prefix),
         }
     }
 }
@@ -220,12 +233,13 @@ impl<S: Store> MetadataApp<S> {
         let webrpc = config
             .limits
             .apply(sequence_metadata::router(Arc::clone(&service)));
+        let direct = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER).layer(webrpc.clone());
         let rpc = ServiceBuilder::new()
             .layer(cors_layer(&config.cors_origins))
-            .layer(AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER))
-            .service(webrpc.clone());
+            .service(direct.clone());
+        let rpc_prefix: Arc<str> = webrpc.basepath().into();
         let router = axum::Router::new()
-            .route_service(&format!("{}{{*path}}", webrpc.basepath()), rpc)
+            .route_service(&format!("{rpc_prefix}{{*path}}"), rpc)
             // CORS here too: a browser's upload (`PUT` with `Authorization`) is preflighted.
             .route(
                 &format!("{PUBLIC_PREFIX}{{*path}}"),
@@ -239,7 +253,12 @@ impl<S: Store> MetadataApp<S> {
                 service: Arc::clone(&service),
                 uploads,
             });
-        Ok(MetadataApp { service, router })
+        Ok(MetadataApp {
+            service,
+            router,
+            rpc: direct,
+            rpc_prefix,
+        })
     }
 
     /// The `Collections` implementation behind the app.
@@ -314,6 +333,14 @@ impl std::fmt::Display for LogPath<'_> {
     }
 }
 
+/// Where [`MetadataApp`] sends a request.
+enum Route {
+    /// A `/rpc/…` call without `Origin`: auth and the webrpc router.
+    Direct(Auth<Router>),
+    /// Everything else: the axum routes, CORS included.
+    Axum(axum::Router),
+}
+
 /// The future of a [`MetadataApp`] call.
 pub type AppFuture = Pin<Box<dyn Future<Output = Result<AxumResponse, Infallible>> + Send>>;
 
@@ -339,9 +366,26 @@ where
         // A clone of a parsed URI shares its bytes (no copy); only its path is logged, never
         // the query string.
         let uri = request.uri().clone();
-        let router = self.router.clone();
+        let path = uri.path();
+        // What the axum route `/rpc/{*path}` matches (a non-empty rest), for a client that
+        // does not ask for CORS.
+        let route = if path.len() > self.rpc_prefix.len()
+            && path.starts_with(&*self.rpc_prefix)
+            && !request.headers().contains_key(ORIGIN)
+        {
+            Route::Direct(self.rpc.clone())
+        } else {
+            Route::Axum(self.router.clone())
+        };
         Box::pin(async move {
-            let response = match router.oneshot(request).await {
+            let response = match route {
+                Route::Direct(rpc) => rpc
+                    .oneshot(request)
+                    .await
+                    .map(|r| r.map(axum::body::Body::new)),
+                Route::Axum(router) => router.oneshot(request).await,
+            };
+            let response = match response {
                 Ok(response) => response,
                 Err(never) => match never {},
             };

@@ -126,6 +126,42 @@ async fn a_cross_origin_call_exposes_the_webrpc_header_even_when_auth_rejects_it
 }
 
 #[tokio::test]
+async fn a_call_without_origin_gets_the_same_answer_without_cors_headers() {
+    let app = app(&[]);
+    let call = |origin: Option<&str>, path: &str| {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request
+            .body(Full::new(Bytes::from_static(b"{\"collectionId\":1}")))
+            .unwrap()
+    };
+    for path in [
+        "/rpc/Collections/GetCollection",
+        "/rpc/Collections/NoSuchMethod",
+        "/rpc/Other/GetCollection",
+    ] {
+        let browser = send(&app, call(Some("http://localhost:3000"), path)).await;
+        let plain = send(&app, call(None, path)).await;
+        assert_eq!(plain.status(), browser.status(), "{path}");
+        assert_eq!(plain.body(), browser.body(), "{path}");
+        assert_eq!(header(&plain, "webrpc"), header(&browser, "webrpc"), "{path}");
+        assert_eq!(header(&browser, "access-control-allow-origin"), "*", "{path}");
+        // CORS headers are for browsers; a client that sends no Origin gets none.
+        for (name, _) in plain.headers() {
+            assert!(
+                !name.as_str().starts_with("access-control-") && name != "vary",
+                "{path}: {name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_listed_origin_is_allowed_and_any_other_gets_no_cors_grant() {
     let app = app(&["http://localhost:3000", "https://app.example.com"]);
     let allowed = send(&app, preflight("https://app.example.com")).await;
