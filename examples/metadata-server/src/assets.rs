@@ -410,7 +410,11 @@ mod tests {
         // A second instance starting on the same directory meanwhile.
         let second = AssetFiles::open(first.dir()).unwrap();
         let left = names(second.dir());
-        assert_eq!(left.len(), 1, "only the live upload's part is left: {left:?}");
+        assert_eq!(
+            left.len(),
+            1,
+            "only the live upload's part is left: {left:?}"
+        );
         assert!(left[0].ends_with(".part") && left[0] != ".upload-crashed.part");
         let stored = upload.finish().unwrap();
         assert_eq!(

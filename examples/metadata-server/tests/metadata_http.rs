@@ -149,8 +149,16 @@ async fn a_call_without_origin_gets_the_same_answer_without_cors_headers() {
         let plain = send(&app, call(None, path)).await;
         assert_eq!(plain.status(), browser.status(), "{path}");
         assert_eq!(plain.body(), browser.body(), "{path}");
-        assert_eq!(header(&plain, "webrpc"), header(&browser, "webrpc"), "{path}");
-        assert_eq!(header(&browser, "access-control-allow-origin"), "*", "{path}");
+        assert_eq!(
+            header(&plain, "webrpc"),
+            header(&browser, "webrpc"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&browser, "access-control-allow-origin"),
+            "*",
+            "{path}"
+        );
         // CORS headers are for browsers; a client that sends no Origin gets none.
         for (name, _) in plain.headers() {
             assert!(
