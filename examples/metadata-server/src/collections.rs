@@ -21,6 +21,8 @@
 //! - **pagination**: lists in id order with [`PageRequest`] (offset or `after` cursor),
 //!   each page within [`MAX_PAGE_SIZE`](crate::store::MAX_PAGE_SIZE) rows and
 //!   [`PAGE_BYTE_BUDGET`](crate::PAGE_BYTE_BUDGET) bytes;
+//! - **a token's assets**: within [`TOKEN_ASSETS_BYTE_BUDGET`] bytes of JSON in all, since
+//!   `GetToken` answers them unpaged ([`StoreError::TooLarge`] past it);
 //! - **asset bytes**: an asset's uploaded content hash ([`AssetRow::content`]) is set only
 //!   by [`upload_asset`]; writes that delete assets report the hashes they released
 //!   ([`Released`]), whose files the caller removes after the commit when no live asset
@@ -33,7 +35,7 @@ use sequence_metadata::{
 use crate::store::{
     encoded_len, next_timestamp, stored_token, AssetRow, CollectionRow, CollectionScope,
     ContractRow, PageFill, PageRequest, Paged, ReadTx, Store, StoreError, StoreResult, Table,
-    TokenRow,
+    TokenRow, TOKEN_ASSETS_BYTE_BUDGET,
 };
 
 /// The content hashes of the assets a write deleted or replaced: their files may now be
@@ -129,6 +131,31 @@ fn check_asset_target<R: ReadTx + ?Sized>(tx: &R, project: u64, asset: &Asset) -
         if tx.token(asset.collection_id, token_id)?.is_none() {
             return Err(token_not_found(asset.collection_id, token_id));
         }
+    }
+    Ok(())
+}
+
+/// Checks that `asset`, stored (or replacing the asset of its id) on its token, keeps the
+/// token's live assets within [`TOKEN_ASSETS_BYTE_BUDGET`]. An asset of no token is not
+/// answered by `GetToken` and has no budget. In a write transaction the token row read by
+/// [`check_asset_target`] is locked, so two writers to one token's assets are counted one
+/// after the other.
+fn check_token_assets_budget<R: ReadTx + ?Sized>(tx: &R, asset: &Asset) -> StoreResult<()> {
+    let Some(token_id) = &asset.token_id else {
+        return Ok(());
+    };
+    let mut total = encoded_len(asset);
+    for row in tx.token_assets(asset.collection_id, token_id)? {
+        if row.asset.id != asset.id {
+            total += encoded_len(&row.asset);
+        }
+    }
+    if total > TOKEN_ASSETS_BYTE_BUDGET {
+        return Err(StoreError::TooLarge(format!(
+            "the assets of token {token_id} in collection {} would be {total} bytes as JSON; \
+             at most {TOKEN_ASSETS_BYTE_BUDGET} bytes are allowed",
+            asset.collection_id
+        )));
     }
     Ok(())
 }
@@ -533,6 +560,7 @@ pub fn create_asset<S: Store>(store: &S, project: u64, mut asset: Asset) -> Stor
         check_asset_target(tx, project, &asset)?;
         asset.id = tx.next_id(Table::Assets)?;
         asset.updated_at = next_timestamp(None);
+        check_token_assets_budget(tx, &asset)?;
         let row = AssetRow {
             project_id: project,
             asset,
@@ -556,6 +584,7 @@ pub fn update_asset<S: Store>(store: &S, project: u64, mut asset: Asset) -> Stor
         let mut row = live_asset(tx, project, asset.id)?;
         check_asset_target(tx, project, &asset)?;
         asset.updated_at = next_timestamp(Some(row.asset.updated_at));
+        check_token_assets_budget(tx, &asset)?;
         row.asset = asset;
         tx.update_asset(&row)?;
         Ok(row.asset)
@@ -594,6 +623,9 @@ pub fn upload_asset<S: Store>(
         row.asset.width = uploaded.width;
         row.asset.height = uploaded.height;
         row.asset.updated_at = next_timestamp(Some(row.asset.updated_at));
+        // Reads (and so locks) the token row, as the other asset writes do.
+        check_asset_target(tx, project, &row.asset)?;
+        check_token_assets_budget(tx, &row.asset)?;
         tx.update_asset(&row)?;
         let released = previous.filter(|p| Some(p) != row.content.as_ref());
         Ok((row.asset, Released(released.into_iter().collect())))

@@ -90,4 +90,6 @@ pub use memory::MemoryStore;
 pub use postgresql::PostgresStore;
 pub use service::MetadataService;
 pub use sqlite::SqliteStore;
-pub use store::{PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET};
+pub use store::{
+    PageRequest, Store, StoreError, MAX_ENTITY_BYTES, PAGE_BYTE_BUDGET, TOKEN_ASSETS_BYTE_BUDGET,
+};

@@ -59,6 +59,7 @@ pub(crate) fn store_error(err: StoreError) -> WebrpcError {
             MetadataError::NotFound.with_cause(format!("{what} not found"))
         }
         StoreError::Conflict(what) => MetadataError::RequestConflict.with_cause(what),
+        StoreError::TooLarge(what) => MetadataError::ValidationFailed.with_cause(what),
         StoreError::Cancelled => BuiltinError::WebrpcInternalError
             .with_cause("the call was cancelled before its store work started")
             .with_status(503),

@@ -47,6 +47,13 @@ pub const MAX_ENTITY_BYTES: usize = 2 * 1024 * 1024;
 /// of this project's client.
 pub const PAGE_BYTE_BUDGET: usize = 8 * 1024 * 1024;
 
+/// Byte budget of one token's assets: a write that would make the JSON of a token's live
+/// assets larger than 8 MiB is refused with `ValidationFailed` (2004). `GetToken` answers a
+/// token with all its assets, unpaged, so this keeps that answer within about 10 MiB (the
+/// budget plus a token of at most [`MAX_ENTITY_BYTES`]), as [`PAGE_BYTE_BUDGET`] does for
+/// the list methods.
+pub const TOKEN_ASSETS_BYTE_BUDGET: usize = PAGE_BYTE_BUDGET;
+
 const _: () = assert!(MAX_ENTITY_BYTES <= PAGE_BYTE_BUDGET);
 
 /// The size of `value` encoded as JSON, counted without building the text.
@@ -78,6 +85,10 @@ pub enum StoreError {
     /// A unique key is taken. The text says which.
     #[error("{0}")]
     Conflict(String),
+    /// The write would break a size bound of the data, such as
+    /// [`TOKEN_ASSETS_BYTE_BUDGET`]. The text says which.
+    #[error("{0}")]
+    TooLarge(String),
     /// The call's caller went away before the store started its work (checked once the
     /// store holds its write lock), so nothing was done.
     #[error("the call was cancelled before its store work started")]

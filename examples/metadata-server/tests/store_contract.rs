@@ -10,6 +10,7 @@ use metadata_server::collections::{self, ContractUpdate, UploadedContent};
 use metadata_server::store::{PageRequest, Table};
 use metadata_server::{
     MemoryStore, PostgresStore, SqliteStore, Store, StoreError, PAGE_BYTE_BUDGET,
+    TOKEN_ASSETS_BYTE_BUDGET,
 };
 use sequence_metadata::{Asset, CollectionMetadata, TokenMetadata};
 
@@ -453,6 +454,64 @@ fn a_page_stops_at_the_byte_budget_with_a_cursor_to_continue<S: Store>(s: &S) {
     assert!(!rest.more);
 }
 
+fn a_tokens_assets_stay_within_their_byte_budget<S: Store>(s: &S) {
+    // Each asset carries ~1.5 MiB: five fit in the token's 8 MiB budget, the sixth does not.
+    let c = collection(s, P, "a");
+    collections::create_token(s, P, c, token("1"), None).unwrap();
+    let big = |tag: &str| Asset {
+        url: format!("{tag}{}", "x".repeat(3 * 512 * 1024)),
+        ..asset(c, Some("1"))
+    };
+    let mut ids = Vec::new();
+    let refused = loop {
+        match collections::create_asset(s, P, big(&ids.len().to_string())) {
+            Ok(created) => ids.push(created.id),
+            Err(err) => break err,
+        }
+        assert!(ids.len() <= 6, "no budget: {} assets of 1.5 MiB", ids.len());
+    };
+    assert_eq!(ids.len(), 5);
+    assert!(
+        matches!(&refused, StoreError::TooLarge(why) if why.contains("token 1")),
+        "{refused:?}"
+    );
+    let (_, assets) = collections::get_token(s, P, c, "1").unwrap();
+    assert_eq!(assets.len(), 5);
+    let answer: usize = assets
+        .iter()
+        .map(|a| serde_json::to_vec(a).unwrap().len())
+        .sum();
+    assert!(answer <= TOKEN_ASSETS_BYTE_BUDGET, "{answer} bytes");
+    // Growing an asset past the budget is refused too, and changes nothing.
+    let mut grown = collections::get_asset(s, P, ids[0]).unwrap();
+    grown.url.push_str(&"y".repeat(1024 * 1024));
+    assert!(matches!(
+        collections::update_asset(s, P, grown.clone()),
+        Err(StoreError::TooLarge(_))
+    ));
+    assert_eq!(
+        collections::get_asset(s, P, ids[0]).unwrap().url.len(),
+        3 * 512 * 1024 + 1
+    );
+    // Replacing an asset with one of its own size counts it once, not twice.
+    let same = collections::get_asset(s, P, ids[0]).unwrap();
+    collections::update_asset(s, P, same).unwrap();
+    // A deleted asset frees its share; an asset of no token has no token budget.
+    collections::delete_asset(s, P, ids[0]).unwrap();
+    collections::create_asset(s, P, big("again")).unwrap();
+    for _ in 0..6 {
+        collections::create_asset(
+            s,
+            P,
+            Asset {
+                token_id: None,
+                ..big("untokened")
+            },
+        )
+        .unwrap();
+    }
+}
+
 fn a_taken_contract_key_is_a_conflict_and_links_update_by_id_or_key<S: Store>(s: &S) {
     let c = collection(s, P, "a");
     let d = collection(s, P, "b");
@@ -604,6 +663,7 @@ macro_rules! store_contract {
             content_shared_by_two_assets_stays_in_use_until_both_are_deleted,
             lists_page_by_number_and_by_after_cursor_in_id_order,
             a_page_stops_at_the_byte_budget_with_a_cursor_to_continue,
+            a_tokens_assets_stay_within_their_byte_budget,
             a_taken_contract_key_is_a_conflict_and_links_update_by_id_or_key,
             contract_lists_send_each_collection_once_and_filter_by_collection,
             a_failed_write_leaves_no_rows_behind,
