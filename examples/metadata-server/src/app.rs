@@ -135,12 +135,20 @@ pub fn cors_layer(origins: &[HeaderValue]) -> CorsLayer {
 struct Health {
     status: &'static str,
     version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'static str>,
 }
+
+/// How long `GET /health` waits for the store's answer before it says `unavailable`.
+const HEALTH_STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The state of the axum routes.
 struct RouteState<S> {
     service: Arc<MetadataService<S>>,
     uploads: Arc<Uploads>,
+    /// One store check of `GET /health` at a time: the route needs no token, so a flood
+    /// of it must not take more than one blocking thread and one database connection.
+    health_check: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<S> Clone for RouteState<S> {
@@ -148,6 +156,7 @@ impl<S> Clone for RouteState<S> {
         RouteState {
             service: Arc::clone(&self.service),
             uploads: Arc::clone(&self.uploads),
+            health_check: Arc::clone(&self.health_check),
         }
     }
 }
@@ -245,13 +254,14 @@ impl<S: Store> MetadataApp<S> {
                 &format!("{PUBLIC_PREFIX}{{*path}}"),
                 any(public_route::<S>).layer(cors_layer(&config.cors_origins)),
             )
-            .route("/health", get(health))
+            .route("/health", get(health::<S>))
             .fallback_service(webrpc)
             // Uploads count their own bytes against `max_upload_bytes`.
             .layer(DefaultBodyLimit::disable())
             .with_state(RouteState {
                 service: Arc::clone(&service),
                 uploads,
+                health_check: Arc::default(),
             });
         Ok(MetadataApp {
             service,
@@ -268,11 +278,53 @@ impl<S: Store> MetadataApp<S> {
 }
 
 /// `GET /health`: 200 with the version; the app exists only once its store is open.
-async fn health() -> axum::Json<Health> {
-    axum::Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+/// `GET /health`: `200 {"status":"ok"}` when the store answers a read (for PostgreSQL: a
+/// pooled connection runs a query), `503 {"status":"unavailable"}` when it fails or does not
+/// answer within [`HEALTH_STORE_TIMEOUT`]. The failure's details go to the log only: the
+/// route needs no token.
+async fn health<S: Store>(State(state): State<RouteState<S>>) -> AxumResponse {
+    let check = async {
+        let _one_at_a_time = state.health_check.lock().await;
+        let store = Arc::clone(state.service.store());
+        match tokio::task::spawn_blocking(move || crate::collections::next_collection_id(&*store))
+            .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(err) => Err(format!("the store check did not finish: {err}")),
+        }
+    };
+    let failure = match tokio::time::timeout(HEALTH_STORE_TIMEOUT, check).await {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(err),
+        Err(_) => Some(format!(
+            "the store did not answer within {} s",
+            HEALTH_STORE_TIMEOUT.as_secs()
+        )),
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    match failure {
+        None => axum::Json(Health {
+            status: "ok",
+            version,
+            cause: None,
+        })
+        .into_response(),
+        Some(err) => {
+            tracing::warn!(error = %err, "health check: the store is unavailable");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(Health {
+                    status: "unavailable",
+                    version,
+                    cause: Some(
+                        "the metadata store did not answer; the server log has the details",
+                    ),
+                }),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The public metadata routes (see [`public`]) and the asset routes (see [`upload`]); they

@@ -1,8 +1,9 @@
 //! Several `metadata-server` processes on one PostgreSQL database: they share the data and
 //! the JWT secret, concurrent writers through both lose nothing, a unique key has one
 //! winner, `kill -9` of one instance mid-load loses no acknowledged write and leaves the
-//! other unaffected, and a database restart mid-load is survived by both without a restart
-//! of their own.
+//! other unaffected, a database restart mid-load is survived by both without a restart
+//! of their own, a delete racing writes to the same rows through the other instance leaves
+//! no half state, and `/health` says when the database is gone.
 //!
 //! Needs a real PostgreSQL server (see `metadata_common/pg.rs`); without one the tests say
 //! they were skipped, and why, on stderr.
@@ -580,6 +581,164 @@ async fn both_instances_recover_from_a_database_restart_mid_load() {
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert_acked_present(&ca, collection, &acked).await;
     assert_acked_present(&cb, collection, &acked).await;
+}
+
+/// `GET /health` of `instance`: the status code and the body.
+async fn health(instance: &Instance) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = instance.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut answer))
+        .await
+        .expect("health answered in time")
+        .expect("read");
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_unavailable_while_the_database_is_down_and_ok_once_it_is_back() {
+    let Some(cluster) = pg::own_cluster() else {
+        return;
+    };
+    let instance = Instance::start(&cluster.url("postgres")).await;
+    let (status, body) = health(&instance).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""status":"ok""#), "{body}");
+    pg::off_runtime(|| cluster.stop()).expect("stop PostgreSQL");
+    // Pooled connections are cut and new ones refused: the check fails at once (well
+    // within the route's own 5 s bound).
+    let (status, body) = health(&instance).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(r#""status":"unavailable""#), "{body}");
+    assert!(!body.contains("postgres"), "no database details: {body}");
+    pg::off_runtime(|| cluster.resume()).expect("start PostgreSQL again");
+    let mut last = (0, String::new());
+    for _ in 0..100 {
+        last = health(&instance).await;
+        if last.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last.0, 200, "healthy again without a restart: {}", last.1);
+}
+
+async fn update_token(client: &Remote, collection: u64, id: &str) -> Result<(), WebrpcError> {
+    client
+        .update_token(
+            ctx(),
+            UpdateTokenRequest {
+                project_id: None,
+                collection_id: collection,
+                token_id: id.to_owned(),
+                token: token(id, "updated"),
+                private: None,
+            },
+        )
+        .await
+        .map(drop)
+}
+
+async fn publish(client: &Remote, collection: u64) -> Result<(), WebrpcError> {
+    client
+        .publish_collection(
+            ctx(),
+            PublishCollectionRequest {
+                project_id: None,
+                collection_id: collection,
+                recursive: Some(true),
+            },
+        )
+        .await
+        .map(drop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_racing_writes_to_the_same_rows_through_the_other_instance_leaves_no_live_token() {
+    let Some(db) = TestDatabase::create("delete_race") else {
+        return;
+    };
+    let (a, b) = tokio::join!(Instance::start(&db.url), Instance::start(&db.url));
+    let (ca, cb) = (a.client(&a.jwt), b.client(&a.jwt));
+    let mut raced = 0;
+    for round in 0..8u64 {
+        let collection = create_collection(&ca, &format!("race {round}"))
+            .await
+            .unwrap()
+            .id;
+        for t in 0..10 {
+            create_token(&ca, collection, &t.to_string()).await.unwrap();
+        }
+        // Through b: creates, updates and recursive publishes of the collection's rows,
+        // until the delete through a makes them NotFound.
+        let writes = {
+            let cb = cb.clone();
+            tokio::spawn(async move {
+                for i in 0..2000u64 {
+                    let result = match i % 3 {
+                        0 => create_token(&cb, collection, &(100 + i).to_string()).await,
+                        1 => update_token(&cb, collection, &(i % 10).to_string()).await,
+                        _ => publish(&cb, collection).await,
+                    };
+                    match result {
+                        Ok(()) => {}
+                        Err(err) if err.name() == MetadataError::NotFound.name() => return i,
+                        Err(err) => panic!("write {i}: {err}"),
+                    }
+                }
+                panic!("2000 writes and the delete never took effect");
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(15 * (round % 4))).await;
+        ca.delete_collection(
+            ctx(),
+            DeleteCollectionRequest {
+                project_id: None,
+                collection_id: collection,
+            },
+        )
+        .await
+        .unwrap();
+        let acknowledged = tokio::time::timeout(WAIT, writes).await.unwrap().unwrap();
+        raced += acknowledged;
+        for client in [&ca, &cb] {
+            let err = get_collection(client, collection).await.unwrap_err();
+            assert_eq!(err.name(), MetadataError::NotFound.name(), "{err}");
+        }
+        // No half state: not one live token of the deleted collection, whichever order
+        // the transactions committed in.
+        let live: i64 = pg::off_runtime(|| {
+            db.connect()
+                .query_one(
+                    "SELECT count(*) FROM tokens WHERE collection_id = $1 AND deleted_at IS NULL",
+                    &[&i64::try_from(collection).unwrap()],
+                )
+                .unwrap()
+                .get(0)
+        });
+        assert_eq!(
+            live, 0,
+            "round {round}: {acknowledged} writes acknowledged, {live} live tokens left"
+        );
+    }
+    eprintln!("delete race: {raced} writes through b acknowledged before the deletes");
+    // The race was run: b's writes were landing when a's deletes came (the sleeps give b
+    // 0 to 45 ms of head start per round).
+    assert!(raced > 0);
 }
 
 #[test]

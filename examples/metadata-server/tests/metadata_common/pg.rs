@@ -164,6 +164,17 @@ impl Cluster {
         self.pg_ctl("restart")
     }
 
+    /// Stops the server (`pg_ctl stop -m fast`: clients are disconnected) until
+    /// [`resume`](Self::resume).
+    pub fn stop(&self) -> Result<(), String> {
+        self.pg_ctl("stop")
+    }
+
+    /// Starts a server [`stop`](Self::stop)ped before, on the same data.
+    pub fn resume(&self) -> Result<(), String> {
+        self.pg_ctl("start")
+    }
+
     /// The URL of database `db` as the `postgres` user, over the socket (the directory as
     /// a percent-encoded host).
     pub fn url(&self, db: &str) -> String {
