@@ -28,8 +28,10 @@
 //! connection while the database is unreachable); a failure once the transaction has
 //! started — a deadlock (40P01) between writers that lock the same
 //! rows in different orders, a connection lost mid-transaction — rolls it back and fails
-//! the call, whose log line says nothing was written. A connection lost *while committing*
-//! leaves the outcome unknown: the call fails and its log line says so. No call is
+//! the call with [`StoreError::Unavailable`]: nothing was written, and the client is told
+//! so (503, the call can be retried), as it is when no connection could be had. A
+//! connection lost *while committing* leaves the outcome unknown:
+//! [`StoreError::OutcomeUnknown`], answered 500 with a cause that says so. No call is
 //! answered with a success before its commit, and none that failed is answered as one.
 //!
 //! **Layout.** The tables of the SQLite store, with `BIGINT` ids and `BOOLEAN` flags;
@@ -42,8 +44,8 @@
 //! start under an advisory lock (instances starting together migrate once), and a database
 //! of a newer version than this server's is refused.
 //!
-//! PostgreSQL's own error texts stay in [`StoreError::Internal`], which the service logs
-//! and never sends.
+//! PostgreSQL's own error texts stay in the store errors' text, which the service logs and
+//! never sends.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -225,11 +227,11 @@ fn pg(err: postgres::Error) -> StoreError {
             // a concurrent write that took the key meanwhile.
             StoreError::Conflict(format!("unique constraint violated: {err}"))
         }
-        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED => StoreError::Internal(format!(
-            "deadlock with a concurrent write; this one was rolled back, nothing written: {err}"
+        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED => StoreError::Unavailable(format!(
+            "deadlock with a concurrent write; this one was rolled back: {err}"
         )),
-        _ if is_connection_error(&err) => StoreError::Internal(format!(
-            "the connection to PostgreSQL was lost before the commit; nothing was written: {err}"
+        _ if is_connection_error(&err) => StoreError::Unavailable(format!(
+            "the connection to PostgreSQL was lost before the commit: {err}"
         )),
         _ => StoreError::Internal(format!("postgres: {err}")),
     }
@@ -1070,7 +1072,7 @@ impl PostgresStore {
         let mut conn = loop {
             attempt += 1;
             let mut conn = pool.get().map_err(|err| {
-                StoreError::Internal(format!("no connection to {}: {err}", self.label))
+                StoreError::Unavailable(format!("no connection to {}: {err}", self.label))
             })?;
             // A connection cut by a database restart fails here, before `f` ran: take
             // another one.
@@ -1099,11 +1101,13 @@ impl PostgresStore {
         let out = f(&mut tx)?;
         match tx.commit() {
             Ok(()) => Ok(out),
-            Err(err) if write && is_connection_error(&err) => Err(StoreError::Internal(format!(
-                "the connection to {} was lost while committing, so whether the write was \
+            Err(err) if write && is_connection_error(&err) => {
+                Err(StoreError::OutcomeUnknown(format!(
+                    "the connection to {} was lost while committing, so whether the write was \
                  applied is unknown: {err}",
-                self.label
-            ))),
+                    self.label
+                )))
+            }
             Err(err) => Err(pg(err)),
         }
     }

@@ -51,6 +51,14 @@ pub struct MetadataService<S> {
     files: Option<Arc<AssetFiles>>,
 }
 
+/// The cause of a call the store could not run: nothing was written (503).
+pub const STORE_UNAVAILABLE: &str =
+    "the metadata store is unavailable; nothing was written and the call can be retried";
+
+/// The cause of a write whose commit was cut off: it may have been applied (500).
+pub const STORE_OUTCOME_UNKNOWN: &str =
+    "the metadata store failed while committing; whether the write was applied is unknown";
+
 /// Turns a store failure into the envelope sent to the client; storage failures are logged
 /// here and reach the client without their details.
 pub(crate) fn store_error(err: StoreError) -> WebrpcError {
@@ -63,6 +71,16 @@ pub(crate) fn store_error(err: StoreError) -> WebrpcError {
         StoreError::Cancelled => BuiltinError::WebrpcInternalError
             .with_cause("the call was cancelled before its store work started")
             .with_status(503),
+        StoreError::Unavailable(detail) => {
+            tracing::warn!(error = %detail, "metadata store unavailable");
+            BuiltinError::WebrpcInternalError
+                .with_cause(STORE_UNAVAILABLE)
+                .with_status(503)
+        }
+        StoreError::OutcomeUnknown(detail) => {
+            tracing::error!(error = %detail, "metadata store failure while committing");
+            BuiltinError::WebrpcInternalError.with_cause(STORE_OUTCOME_UNKNOWN)
+        }
         StoreError::Internal(detail) => {
             tracing::error!(error = %detail, "metadata store failure");
             BuiltinError::WebrpcInternalError

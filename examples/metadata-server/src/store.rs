@@ -93,6 +93,15 @@ pub enum StoreError {
     /// store holds its write lock), so nothing was done.
     #[error("the call was cancelled before its store work started")]
     Cancelled,
+    /// The storage could not be reached or gave up on the transaction before its commit
+    /// (the database unreachable, a connection lost, a deadlock), so nothing was written:
+    /// the call can be retried as it is. The text is for the server's log only.
+    #[error("storage unavailable, nothing written: {0}")]
+    Unavailable(String),
+    /// The connection was lost while the write was committing: it may or may not have been
+    /// applied. The text is for the server's log only.
+    #[error("storage failure while committing, outcome unknown: {0}")]
+    OutcomeUnknown(String),
     /// The storage itself failed. The text is for the server's log only: it may name SQL
     /// or files.
     #[error("storage failure: {0}")]
