@@ -18,7 +18,11 @@
 //!   HTTP/1.1 and h2c, a header read timeout, an optional connection cap and graceful
 //!   shutdown (`serve(listener, app).with_graceful_shutdown(signal).await`, or
 //!   [`spawn`](Serve::spawn) for a [`ServerHandle`] with `local_addr()` and `shutdown()`);
-//!   [`Server`] holds its options.
+//!   [`Server`] holds its options. It also gives each connection a peer probe, so that an
+//!   HTTP/1.1 call whose client sent it and closed at once does not start its handler: a
+//!   router served some other way (`axum::serve`, a hyper loop of your own) works the same
+//!   but without that check, and such a call's handler can then run (about one in ten in
+//!   this project's test), as with hyper alone. Over HTTP/2 a reset is seen either way.
 //! - The router's own [`concurrency_limit`](Router::concurrency_limit) and
 //!   [`handler_timeout`](Router::handler_timeout) remain for what a layer cannot do: the
 //!   limit counts work a handler handed to the blocking pool ([`spawn_blocking`],
