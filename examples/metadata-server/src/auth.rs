@@ -386,6 +386,17 @@ mod tests {
         }
         let basic = HeaderValue::from_static("Basic dXNlcjpwYXNz");
         assert_eq!(auth.verify_header(Some(&basic)).unwrap_err().code(), 1000);
+        // Bytes a header may carry but text may not (obs-text), wherever they are.
+        for bytes in [
+            format!("Bearer {token}\u{e9}").into_bytes(),
+            [b"Bearer ".as_slice(), &[0xff], token.as_bytes()].concat(),
+            [b"Be\x80arer ".as_slice(), token.as_bytes()].concat(),
+        ] {
+            let value = HeaderValue::from_bytes(&bytes).unwrap();
+            let err = auth.verify_header(Some(&value)).unwrap_err();
+            assert_eq!(err.code(), 1000);
+            assert_eq!(err.cause(), Some("Authorization header is not valid text"));
+        }
     }
 
     #[test]
