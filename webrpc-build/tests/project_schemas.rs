@@ -90,7 +90,7 @@ fn interop_schema_has_webrpcs_test_api_shape() {
 
 #[test]
 fn chat_schema_streams_its_subscription() {
-    let schema = parse("examples/schema/chat.ridl");
+    let schema = parse("examples/chat/schema/chat.ridl");
     assert_eq!(schema.name, "webrpc-sse-chat");
     assert_eq!(services(&schema), [("Chat", 2)]);
     assert_eq!(kinds(&schema), (0, 1));
