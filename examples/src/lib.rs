@@ -7,10 +7,3 @@ pub mod baseline;
 pub mod interop;
 pub mod load;
 pub mod petstore;
-
-/// The repository's README, whose Rust snippets rustdoc compiles (and runs, unless marked
-/// `no_run`) as doctests of this crate; the excerpts marked `ignore` are checked against the
-/// compiled sources by `tests/petstore.rs`.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
