@@ -2,7 +2,7 @@
 //! Cargo rerun this when the schema changes).
 
 fn main() {
-    let schema = "../schema/chat.ridl";
+    let schema = "schema/chat.ridl";
     if let Err(err) = webrpc_build::compile(schema) {
         panic!("{schema}: {err}");
     }

@@ -22,7 +22,7 @@ METHODS=${METHODS:-GetCollection PublishCollection CreateCollection}
 BIN=${BIN:-target/release}
 
 if [ ! -x "$BIN/metadata-server" ] || [ ! -x "$BIN/bench-load" ]; then
-    cargo build --release -p metadata-server -p examples --bin metadata-server --bin bench-load
+    cargo build --release -p metadata-server -p bench --bin metadata-server --bin bench-load
 fi
 
 WORK=$(mktemp -d /tmp/metadata-scale.XXXXXX)

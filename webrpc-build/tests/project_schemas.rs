@@ -1,6 +1,6 @@
 //! The schemas the rest of the workspace is built from parse and check, with the shape their
 //! READMEs describe: Sequence's Metadata API (sequence-metadata/schema/metadata.ridl) and the
-//! interop and streaming-chat examples (examples/schema/).
+//! interop and streaming-chat examples (examples/interop/schema/, examples/chat/schema/).
 
 use std::path::{Path, PathBuf};
 
@@ -67,7 +67,7 @@ fn sequence_metadata_schema_has_its_three_services_30_types_and_19_errors() {
 
 #[test]
 fn interop_schema_has_webrpcs_test_api_shape() {
-    let schema = parse("examples/schema/interop.ridl");
+    let schema = parse("examples/interop/schema/interop.ridl");
     assert_eq!(
         (schema.name.as_str(), schema.version.as_str()),
         ("Test", "v1.0.0")
@@ -90,7 +90,7 @@ fn interop_schema_has_webrpcs_test_api_shape() {
 
 #[test]
 fn chat_schema_streams_its_subscription() {
-    let schema = parse("examples/schema/chat.ridl");
+    let schema = parse("examples/chat/schema/chat.ridl");
     assert_eq!(schema.name, "webrpc-sse-chat");
     assert_eq!(services(&schema), [("Chat", 2)]);
     assert_eq!(kinds(&schema), (0, 1));

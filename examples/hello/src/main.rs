@@ -1,8 +1,8 @@
 //! Declare a service, serve it, call it: the README's first example, as a program
-//! (`examples/tests/readme.rs` checks that the README shows this file's code).
+//! (`examples/hello/tests/readme.rs` checks that the README shows this file's code).
 //!
 //! ```text
-//! cargo run -p examples --bin hello
+//! cargo run -p hello
 //! ```
 
 use std::sync::Arc;

@@ -10,7 +10,7 @@
 //! server's auth layer does, so a load comparison against `metadata-server` compares like
 //! with like. The client makes the same call with a pooled hyper-util client.
 //!
-//! Run the server alone with `cargo run --release -p examples --bin baseline-server`.
+//! Run the server alone with `cargo run --release -p bench --bin baseline-server`.
 
 use std::collections::HashMap;
 use std::convert::Infallible;

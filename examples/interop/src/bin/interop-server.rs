@@ -2,12 +2,12 @@
 //!
 //! It answers as webrpc's reference server (`webrpc-test -server`): the same fixtures, the
 //! same schema errors and causes, `UnexpectedValue` when a `Send*` argument differs from the
-//! fixture. See `examples::interop` for the details and the known differences.
+//! fixture. See the `interop` crate's docs for the details and the known differences.
 //!
 //! ```text
-//! cargo run -p examples --bin interop-server -- --addr 127.0.0.1:9988
-//! cargo run -p examples --bin interop-server -- --addr 127.0.0.1:0     # any free port
-//! cargo run -p examples --bin interop-server -- --print-schema         # the RIDL it serves
+//! cargo run -p interop --bin interop-server -- --addr 127.0.0.1:9988
+//! cargo run -p interop --bin interop-server -- --addr 127.0.0.1:0     # any free port
+//! cargo run -p interop --bin interop-server -- --print-schema         # the RIDL it serves
 //! ```
 //!
 //! Once listening it prints its base URL, `http://127.0.0.1:PORT`, as the first line on
@@ -18,7 +18,7 @@
 //! Check it with this project's client, or with webrpc's:
 //!
 //! ```text
-//! cargo run -p examples --bin interop-client -- --url http://127.0.0.1:9988
+//! cargo run -p interop --bin interop-client -- --url http://127.0.0.1:9988
 //! webrpc-test -client -url=http://127.0.0.1:9988
 //! ```
 
@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use examples::interop::{router, DEFAULT_ADDR, SCHEMA_RIDL};
+use interop::{router, DEFAULT_ADDR, SCHEMA_RIDL};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 

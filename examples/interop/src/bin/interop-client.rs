@@ -3,26 +3,26 @@
 //! It calls every `TestApi` method of the server at `--url`, compares what comes back with
 //! the reference fixtures and error table, prints one line per check (`ok   GetOne`,
 //! `FAIL GetOne: …`), and exits with status 1 listing every failure (status 2 when the
-//! server never answered). The checks are `examples::interop::run_checks`; its docs list
+//! server never answered). The checks are `interop::run_checks`; its docs list
 //! them, including the few that are stricter than webrpc's client.
 //!
 //! ```text
-//! cargo run -p examples --bin interop-server -- --addr 127.0.0.1:9988 &
-//! cargo run -p examples --bin interop-client -- --url http://127.0.0.1:9988
+//! cargo run -p interop --bin interop-server -- --addr 127.0.0.1:9988 &
+//! cargo run -p interop --bin interop-client -- --url http://127.0.0.1:9988
 //! ```
 //!
 //! Against webrpc's reference server:
 //!
 //! ```text
 //! webrpc-test -server -port=9988 &
-//! cargo run -p examples --bin interop-client -- --url http://127.0.0.1:9988 --wait 10
+//! cargo run -p interop --bin interop-client -- --url http://127.0.0.1:9988 --wait 10
 //! ```
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use examples::interop::{run_checks, wait_ready, TestApiClient, DEFAULT_ADDR};
+use interop::{run_checks, wait_ready, TestApiClient, DEFAULT_ADDR};
 use webrpc_client::Client;
 
 /// Runs webrpc's interop checks against a TestApi server.

@@ -1,5 +1,5 @@
 //! Generates the Rust code of `schema/petstore.ridl` into `$OUT_DIR/petstore.rs`, included by
-//! `src/petstore.rs`. Cargo reruns this when the schema changes.
+//! `src/lib.rs`. Cargo reruns this when the schema changes.
 
 fn main() {
     if let Err(err) = webrpc_build::compile("schema/petstore.ridl") {

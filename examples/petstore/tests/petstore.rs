@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use examples::petstore::*;
+use petstore::*;
 use serde_json::json;
 use webrpc_core::{RequestContext, WebrpcError};
 
@@ -131,7 +131,7 @@ async fn generated_client_and_server_talk_in_process() {
 fn readme_snippets_are_the_compiled_code() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
-    let readme = read("../README.md");
+    let readme = read("../../README.md");
     let start = readme
         .find("## From a `.ridl` to a running service")
         .expect("the README has the section");
@@ -142,8 +142,8 @@ fn readme_snippets_are_the_compiled_code() {
     let sources = [
         read("schema/petstore.ridl"),
         read("build.rs"),
-        read("src/petstore.rs"),
-        read("src/bin/petstore.rs"),
+        read("src/lib.rs"),
+        read("src/main.rs"),
     ];
     let mut blocks = 0;
     let mut rest = section;

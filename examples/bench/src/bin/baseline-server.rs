@@ -2,14 +2,14 @@
 //! on an in-memory map holding the seed collection (project 30957, collection 888).
 //!
 //! ```text
-//! cargo run --release -p examples --bin baseline-server -- --addr 127.0.0.1:4343 [--jwt-secret S]
+//! cargo run --release -p bench --bin baseline-server -- --addr 127.0.0.1:4343 [--jwt-secret S]
 //! ```
 //!
 //! It prints `listening on http://ADDR` once ready. With `--jwt-secret` it checks HS256 bearer
 //! tokens like the local Metadata server does.
 
+use bench::baseline::{self, BaselineStore};
 use clap::Parser;
-use examples::baseline::{self, BaselineStore};
 
 #[derive(Parser)]
 #[command(about = "Hand-written hyper PublishCollection server (benchmark baseline)")]

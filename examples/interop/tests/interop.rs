@@ -3,12 +3,12 @@
 //! against each other.
 //!
 //! ```text
-//! cargo test -p examples --test interop
+//! cargo test -p interop --test interop
 //! ```
 //!
 //! The expected bodies below are copied from webrpc's reference server as it answers on the
 //! wire (Go's `json.Marshal` of its fixtures and errors), independently of the tables in
-//! `examples::interop`, so a slip in one is caught by the other.
+//! the `interop` crate, so a slip in one is caught by the other.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,7 +25,7 @@ use webrpc_client::Client;
 use webrpc_core::{BuiltinError, ErrorKind, RequestContext, WebrpcError, WebrpcHeader};
 use webrpc_server::{serve, Router};
 
-use examples::interop::*;
+use interop::*;
 
 /// Generous bound on anything that waits for another process or task.
 const WAIT: Duration = Duration::from_secs(60);
@@ -803,7 +803,7 @@ fn interop_generated_code_is_up_to_date() {
         .error_type("TestApiError")
         .source("interop.ridl");
     let expected = webrpc_build::rust::generate(&schema, &options).unwrap();
-    let path = dir.join("src/interop/interop.gen.rs");
+    let path = dir.join("src/interop.gen.rs");
     if std::env::var_os("WEBRPC_BLESS").is_some() {
         std::fs::write(&path, &expected).unwrap();
         return;
@@ -811,9 +811,9 @@ fn interop_generated_code_is_up_to_date() {
     let checked_in = std::fs::read_to_string(&path).unwrap();
     assert!(
         checked_in == expected,
-        "src/interop/interop.gen.rs is out of date with schema/interop.ridl; regenerate it with:\n    \
-         WEBRPC_BLESS=1 cargo test -p examples --test interop interop_generated_code_is_up_to_date\n    \
-         or: cargo run -p webrpc-build -- rust examples/schema/interop.ridl \
-         --error-type TestApiError --out examples/src/interop/interop.gen.rs"
+        "src/interop.gen.rs is out of date with schema/interop.ridl; regenerate it with:\n    \
+         WEBRPC_BLESS=1 cargo test -p interop --test interop interop_generated_code_is_up_to_date\n    \
+         or: cargo run -p webrpc-build -- rust examples/interop/schema/interop.ridl \
+         --error-type TestApiError --out examples/interop/src/interop.gen.rs"
     );
 }

@@ -3,13 +3,13 @@
 //! in an axum application next to an ordinary route.
 //!
 //! ```text
-//! cargo run -p examples --bin petstore
+//! cargo run -p petstore
 //! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use examples::petstore::{
+use petstore::{
     mount_pet_store, AddPetRequest, AddPetResponse, AdoptRequest, AdoptResponse, GetPetRequest,
     GetPetResponse, ListPetsRequest, ListPetsResponse, Owner, Pet, PetStatus, PetStore,
     PetStoreClient, PetstoreError, PET_STORE_SERVICE,

@@ -1,10 +1,10 @@
 //! PublishCollection through the webrpc stack vs the hand-written hyper baseline
-//! (`examples::baseline`), in process: the server side (router dispatch, decode, handler,
+//! (`bench::baseline`), in process: the server side (router dispatch, decode, handler,
 //! encode) and the client side (request building, encode, response decode), with the
 //! allocations per call of each side printed next to each other and the time ratios.
 //!
 //! ```text
-//! cargo bench -p examples --bench publish
+//! cargo bench -p bench --bench publish
 //! ```
 
 use std::alloc::System;
@@ -35,10 +35,9 @@ const BODY: &[u8] = br#"{"projectId":30957,"collectionId":888}"#;
 type Store = Arc<Mutex<HashMap<(u64, u64), Collection>>>;
 
 fn webrpc_router() -> Router {
-    let seed: Collection = serde_json::from_value(
-        serde_json::to_value(examples::baseline::seed_collection()).unwrap(),
-    )
-    .unwrap();
+    let seed: Collection =
+        serde_json::from_value(serde_json::to_value(bench::baseline::seed_collection()).unwrap())
+            .unwrap();
     let store: Store = Arc::default();
     store
         .lock()
@@ -64,9 +63,9 @@ fn webrpc_router() -> Router {
     )
 }
 
-fn baseline_store() -> examples::baseline::BaselineStore {
-    let store = examples::baseline::BaselineStore::new();
-    store.insert(examples::baseline::seed_collection());
+fn baseline_store() -> bench::baseline::BaselineStore {
+    let store = bench::baseline::BaselineStore::new();
+    store.insert(bench::baseline::seed_collection());
     store
 }
 
@@ -120,7 +119,7 @@ fn canned_service(answer: Bytes) -> Canned {
 }
 
 /// The client side written by hand: what a hyper user would write for this one call.
-async fn baseline_client_call(service: &Canned) -> examples::baseline::Collection {
+async fn baseline_client_call(service: &Canned) -> bench::baseline::Collection {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Args {
@@ -129,7 +128,7 @@ async fn baseline_client_call(service: &Canned) -> examples::baseline::Collectio
     }
     #[derive(serde::Deserialize)]
     struct Returns {
-        collection: examples::baseline::Collection,
+        collection: bench::baseline::Collection,
     }
     let body = serde_json::to_vec(&Args {
         project_id: 30957,
@@ -231,7 +230,7 @@ fn main() {
             b.to_async(&rt).iter(|| {
                 let store = store.clone();
                 async move {
-                    black_box(drain(examples::baseline::handle(&store, request()).await).await)
+                    black_box(drain(bench::baseline::handle(&store, request()).await).await)
                 }
             })
         });
@@ -279,7 +278,7 @@ fn main() {
     let server_base = allocs_per_call(&rt, n, || {
         let store = store.clone();
         Box::pin(async move {
-            drain(examples::baseline::handle(&store, request()).await).await;
+            drain(bench::baseline::handle(&store, request()).await).await;
         })
     });
     let client_ours = allocs_per_call(&rt, n, || {
@@ -308,7 +307,7 @@ fn main() {
         || {
             let store = store.clone();
             Box::pin(async move {
-                drain(examples::baseline::handle(&store, request()).await).await;
+                drain(bench::baseline::handle(&store, request()).await).await;
             })
         },
     );

@@ -3,7 +3,7 @@
 //! Against one running server:
 //!
 //! ```text
-//! cargo run --release -p examples --bin bench-load -- --url http://127.0.0.1:4242 \
+//! cargo run --release -p bench --bin bench-load -- --url http://127.0.0.1:4242 \
 //!     --jwt $METADATA_JWT --concurrency 32 --duration 10s [--collection ID] [--client baseline]
 //! ```
 //!
@@ -18,7 +18,7 @@
 //! webrpc stack, one after the other under the same load:
 //!
 //! ```text
-//! cargo build --release -p examples --bins
+//! cargo build --release -p bench --bins
 //! target/release/bench-load --compare --concurrency 32 --duration 10s --rounds 3
 //! # each side on its own core:
 //! taskset -c 1 target/release/bench-load --compare --server-cpus 0 --rounds 5
@@ -27,7 +27,7 @@
 //! The default-configuration suite of issue #11, in one command:
 //!
 //! ```text
-//! cargo build --release -p examples --bins
+//! cargo build --release -p bench --bins
 //! target/release/bench-load --suite --duration 3s --rounds 3
 //! ```
 //!
@@ -50,9 +50,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use bench::baseline::BaselineClient;
+use bench::load::{self, LoadReport};
 use clap::Parser;
-use examples::baseline::BaselineClient;
-use examples::load::{self, LoadReport};
 use sequence_metadata::{
     Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
     GetCollectionRequest, PublishCollectionRequest,
@@ -315,7 +315,7 @@ fn start(
     let path = exe.with_file_name(binary);
     if !path.exists() {
         return Err(format!(
-            "{} not found: build it first with `cargo build --release -p examples -p metadata-server --bins`",
+            "{} not found: build it first with `cargo build --release -p bench -p metadata-server --bins`",
             path.display()
         ));
     }
@@ -602,8 +602,8 @@ mod suite {
     use std::path::PathBuf;
     use std::process::Command;
 
-    use examples::baseline::BaselineClient;
-    use examples::load::LoadReport;
+    use bench::baseline::BaselineClient;
+    use bench::load::LoadReport;
     use sequence_metadata::{client_builder, CollectionsClient};
     use webrpc_client::TransportOptions;
 
