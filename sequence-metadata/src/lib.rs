@@ -152,6 +152,11 @@ pub use webrpc_core::{
 /// `properties` or one entry of its `attributes`.
 pub type Properties = webrpc_core::types::Map<String, webrpc_core::types::Value>;
 
+/// The crate's README, whose Rust snippets rustdoc compiles and runs as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // The types, the error catalogue and the three services, generated from
 // `schema/metadata.ridl` (the `generated_code_is_up_to_date` test checks it is current).
 include!("metadata.gen.rs");

@@ -24,21 +24,36 @@ fn ctx<C: Default>() -> C {
     C::default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn everything_survives_a_restart() {
+/// What [`restarted`] wrote before the restart.
+struct Written {
+    collection: Collection,
+    token: TokenMetadata,
+    asset: Asset,
+    link: ContractCollection,
+}
+
+/// A harness over the SQLite file `db`, with no temp dir of its own.
+fn harness_over(db: &std::path::Path) -> Harness<SqliteStore> {
+    let store = Arc::new(SqliteStore::open(db).unwrap());
+    Harness {
+        app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
+        store,
+        db: None,
+        pg: None,
+    }
+}
+
+/// A store where project 21 wrote a published collection with token 77, an asset on it and
+/// a contract link, every handle dropped, and the file reopened: the temp dir (keep it), the
+/// harness over the reopened store, and what was written.
+async fn restarted() -> (tempfile::TempDir, Harness<SqliteStore>, Written) {
     let db_dir = tempfile::Builder::new()
         .prefix("webrpc-metadata-restart-")
         .tempdir()
         .expect("create a temp dir");
     let db = db_dir.path().join("metadata.db");
-    let (collection, token, asset, link) = {
-        let store = Arc::new(SqliteStore::open(db.as_path()).unwrap());
-        let h = Harness {
-            app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
-            store,
-            db: None,
-            pg: None,
-        };
+    let written = {
+        let h = harness_over(&db);
         let client = h.client(21);
         let c = create_collection(&client, "Durable").await;
         let token = client
@@ -90,7 +105,7 @@ async fn everything_survives_a_restart() {
             .await
             .unwrap()
             .contract_collection;
-        let published = client
+        let collection = client
             .publish_collection(
                 ctx(),
                 PublishCollectionRequest {
@@ -102,75 +117,100 @@ async fn everything_survives_a_restart() {
             .await
             .unwrap()
             .collection;
-        (published, token, asset, link)
+        Written {
+            collection,
+            token,
+            asset,
+            link,
+        }
         // Every handle to the store is dropped here.
     };
+    let h = harness_over(&db);
+    (db_dir, h, written)
+}
 
-    let store = Arc::new(SqliteStore::open(db.as_path()).unwrap());
-    let h = Harness {
-        app: MetadataApp::new(Arc::clone(&store), JwtAuth::new(SECRET), PUBLIC_URL),
-        store,
-        db: None,
-        pg: None,
-    };
-    let client = h.client(21);
-    let got = client
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collection_survives_a_restart_with_its_timestamps_to_the_nanosecond() {
+    let (_dir, h, w) = restarted().await;
+    let got = h
+        .client(21)
         .get_collection(
             ctx(),
             GetCollectionRequest {
                 project_id: None,
-                collection_id: collection.id,
+                collection_id: w.collection.id,
             },
         )
         .await
         .unwrap()
         .collection;
-    assert_eq!(got.metadata, collection.metadata);
-    assert_eq!(got.created_at, collection.created_at);
+    assert_eq!(got.metadata, w.collection.metadata);
+    assert_eq!(got.created_at, w.collection.created_at);
     assert_eq!(
-        got.updated_at, collection.updated_at,
+        got.updated_at, w.collection.updated_at,
         "timestamps round-trip to the nanosecond"
     );
     assert_eq!(got.token_count, Some(1));
     assert!(!got.private);
-    let read = client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_and_its_assets_survive_a_restart() {
+    let (_dir, h, w) = restarted().await;
+    let read = h
+        .client(21)
         .get_token(
             ctx(),
             GetTokenRequest {
                 project_id: None,
-                collection_id: collection.id,
+                collection_id: w.collection.id,
                 token_id: "77".into(),
             },
         )
         .await
         .unwrap();
-    assert_eq!(read.token.name, token.name);
-    assert_eq!(read.assets, vec![asset]);
-    let read_link = client
+    assert_eq!(read.token.name, w.token.name);
+    assert_eq!(read.assets, vec![w.asset]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_link_survives_a_restart() {
+    let (_dir, h, w) = restarted().await;
+    let read_link = h
+        .client(21)
         .get_contract_collection(
             ctx(),
             GetContractCollectionRequest {
                 project_id: 21,
                 chain_id: 137,
-                contract_address: link.contract_address.clone(),
+                contract_address: w.link.contract_address.clone(),
             },
         )
         .await
         .unwrap()
         .contract_collection;
-    assert_eq!(read_link, link);
+    assert_eq!(read_link, w.link);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_metadata_is_still_served_after_a_restart() {
+    let (_dir, h, w) = restarted().await;
     let (status, body) = h
         .get(&format!(
             "/projects/21/collections/{}/tokens/77",
-            collection.id
+            w.collection.id
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["name"], "Kept");
-    // Ids continue after the restart.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_continue_after_a_restart() {
+    let (_dir, h, w) = restarted().await;
     assert_eq!(
-        create_collection(&client, "Next").await.id,
-        collection.id + 1
+        create_collection(&h.client(21), "Next").await.id,
+        w.collection.id + 1
     );
 }
 

@@ -72,21 +72,27 @@ fn assert_envelope(
     }
 }
 
-#[tokio::test]
-async fn reference_exchanges_replayed() {
+/// A memory store holding the project's collection "Sandbox Chronicles Modified" (its id).
+async fn sandbox() -> (Harness<metadata_server::MemoryStore>, u64) {
     let h = Harness::memory();
     let id = create_collection(&h.client(PROJECT), "Sandbox Chronicles Modified")
         .await
         .id;
-    let publish = "/rpc/Collections/PublishCollection";
-    let json = Some("application/json");
+    (h, id)
+}
 
-    // 1. good PublishCollection
+const PUBLISH: &str = "/rpc/Collections/PublishCollection";
+const JSON: Option<&str> = Some("application/json");
+
+/// Exchange 1 of `reference-exchanges.md`: good PublishCollection.
+#[tokio::test]
+async fn exchange_1_a_good_publish_collection_is_answered_200_with_the_published_collection() {
+    let (h, id) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         post(
-            publish,
-            json,
+            PUBLISH,
+            JSON,
             &format!(r#"{{"projectId":30957,"collectionId":{id}}}"#),
         ),
     )
@@ -99,13 +105,17 @@ async fn reference_exchanges_replayed() {
         .as_str()
         .unwrap()
         .ends_with('Z'));
+}
 
-    // 2. GET instead of POST
+/// Exchange 2 of `reference-exchanges.md`: GET instead of POST.
+#[tokio::test]
+async fn exchange_2_get_instead_of_post_is_answered_405_bad_method_allowing_post() {
+    let (h, _) = sandbox().await;
     let (status, headers, body) = replay(
         &h,
         Exchange {
             method: "GET",
-            path: publish,
+            path: PUBLISH,
             content_type: None,
             body: String::new(),
         },
@@ -120,9 +130,13 @@ async fn reference_exchanges_replayed() {
         Some("unsupported HTTP method GET (only POST is allowed)"),
     );
     assert_eq!(headers["allow"], "POST");
+}
 
-    // 3. unknown method
-    let (status, _, body) = replay(&h, post("/rpc/Collections/Nope", json, "{}")).await;
+/// Exchange 3 of `reference-exchanges.md`: unknown method.
+#[tokio::test]
+async fn exchange_3_an_unknown_method_is_answered_404_bad_route() {
+    let (h, _) = sandbox().await;
+    let (status, _, body) = replay(&h, post("/rpc/Collections/Nope", JSON, "{}")).await;
     assert_envelope(
         status,
         &body,
@@ -131,15 +145,20 @@ async fn reference_exchanges_replayed() {
         404,
         Some("no webrpc method defined for path /rpc/Collections/Nope"),
     );
+}
 
-    // 4. malformed JSON, 6. empty body, 10. wrong JSON type, 17. trailing garbage
+/// Exchanges 4, 6, 10 and 17 of `reference-exchanges.md`: malformed JSON, an empty body, a
+/// wrong JSON type, trailing garbage.
+#[tokio::test]
+async fn exchanges_4_6_10_17_malformed_empty_mistyped_or_trailing_json_is_a_400_bad_request() {
+    let (h, _) = sandbox().await;
     for bad in [
         r#"{"projectId":30957,"#,
         "",
         r#"{"projectId":30957,"collectionId":"888"}"#,
         r#"{"projectId":30957,"collectionId":888} x"#,
     ] {
-        let (status, _, body) = replay(&h, post(publish, json, bad)).await;
+        let (status, _, body) = replay(&h, post(PUBLISH, JSON, bad)).await;
         assert_envelope(status, &body, "WebrpcBadRequest", -4, 400, None);
         assert!(
             body["cause"]
@@ -149,12 +168,16 @@ async fn reference_exchanges_replayed() {
             "{bad:?}: {body}"
         );
     }
+}
 
-    // 5. wrong content type, 9. none at all
+/// Exchanges 5 and 9 of `reference-exchanges.md`: a wrong content type, none at all.
+#[tokio::test]
+async fn exchanges_5_9_a_wrong_or_missing_content_type_is_a_400_bad_request() {
+    let (h, _) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         post(
-            publish,
+            PUBLISH,
             Some("text/plain"),
             r#"{"projectId":30957,"collectionId":888}"#,
         ),
@@ -170,7 +193,7 @@ async fn reference_exchanges_replayed() {
     );
     let (status, _, body) = replay(
         &h,
-        post(publish, None, r#"{"projectId":30957,"collectionId":888}"#),
+        post(PUBLISH, None, r#"{"projectId":30957,"collectionId":888}"#),
     )
     .await;
     assert_envelope(
@@ -181,46 +204,62 @@ async fn reference_exchanges_replayed() {
         400,
         Some(r#"unsupported Content-Type "" (only application/json is allowed)"#),
     );
+}
 
-    // 7. missing collection
+/// Exchange 7 of `reference-exchanges.md`: missing collection.
+#[tokio::test]
+async fn exchange_7_a_missing_collection_is_answered_not_found_with_the_schema_s_msg() {
+    let (h, _) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         post(
-            publish,
-            json,
+            PUBLISH,
+            JSON,
             r#"{"projectId":30957,"collectionId":999999}"#,
         ),
     )
     .await;
     assert_envelope(status, &body, "NotFound", 3000, 400, None);
     assert_eq!(body["msg"], "Resource not found");
+}
 
-    // 8. content type with charset, recursive
+/// Exchange 8 of `reference-exchanges.md`: content type with charset, recursive.
+#[tokio::test]
+async fn exchange_8_a_content_type_with_a_charset_is_accepted() {
+    let (h, id) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         post(
-            publish,
+            PUBLISH,
             Some("application/json; charset=utf-8"),
             &format!(r#"{{"projectId":30957,"collectionId":{id},"recursive":true}}"#),
         ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
 
-    // 12. unknown fields are ignored
+/// Exchange 12 of `reference-exchanges.md`: unknown fields are ignored.
+#[tokio::test]
+async fn exchange_12_unknown_fields_are_ignored() {
+    let (h, id) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         post(
-            publish,
-            json,
+            PUBLISH,
+            JSON,
             &format!(r#"{{"projectId":30957,"collectionId":{id},"bogus":1}}"#),
         ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
 
-    // 13. another service's path
-    let (status, _, body) = replay(&h, post("/rpc/Metadata/Ping", json, "{}")).await;
+/// Exchange 13 of `reference-exchanges.md`: another service's path.
+#[tokio::test]
+async fn exchange_13_another_service_s_path_is_answered_404_bad_route() {
+    let (h, _) = sandbox().await;
+    let (status, _, body) = replay(&h, post("/rpc/Metadata/Ping", JSON, "{}")).await;
     assert_envelope(
         status,
         &body,
@@ -229,8 +268,13 @@ async fn reference_exchanges_replayed() {
         404,
         Some("no webrpc method defined for path /rpc/Metadata/Ping"),
     );
+}
 
-    // 14. GET on an unknown method: the route is checked first
+/// Exchange 14 of `reference-exchanges.md`: GET on an unknown method (the route is checked
+/// first).
+#[tokio::test]
+async fn exchange_14_get_on_an_unknown_method_is_404_bad_route_the_route_checked_first() {
+    let (h, _) = sandbox().await;
     let (status, _, body) = replay(
         &h,
         Exchange {

@@ -604,8 +604,16 @@ async fn every_write_fails(
 /// The typed client calling an app in process.
 type RemoteClientInProcess = CollectionsClient<Client<MetadataApp<SqliteStore>>>;
 
-#[tokio::test]
-async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
+/// A database filled by project 1 (a collection "frozen" with token 1, an asset on it and a
+/// contract link), then opened read-only (SQLITE_OPEN_READ_ONLY): its temp dir (keep it),
+/// its path, a client of an app over the read-only store, the collection and the asset.
+async fn read_only_database() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    RemoteClientInProcess,
+    Collection,
+    Asset,
+) {
     let db_dir = tempfile::Builder::new()
         .prefix("webrpc-metadata-read-only-")
         .tempdir()
@@ -613,7 +621,6 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
     let db = db_dir.path().join("metadata.db");
     let url = "http://metadata.test";
     let auth = JwtAuth::new(SECRET.as_bytes());
-    // Fill a database, then open it read-only (SQLITE_OPEN_READ_ONLY).
     let (collection, asset) = {
         let app = MetadataApp::new(
             Arc::new(SqliteStore::open(db.as_path()).unwrap()),
@@ -681,7 +688,6 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
         (c, asset)
     };
 
-    let (logs, _guard) = capture_logs();
     let store = Arc::new(SqliteStore::open_read_only(db.as_path()).unwrap());
     let app = MetadataApp::new(store, auth, url);
     let client: RemoteClientInProcess = CollectionsClient::new(
@@ -690,7 +696,32 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
             .build_with(app)
             .unwrap(),
     );
+    (db_dir, db, client, collection, asset)
+}
+
+#[tokio::test]
+async fn every_write_to_a_read_only_database_fails_cleanly_and_logs_the_cause_once() {
+    let (logs, _guard) = capture_logs();
+    let (_dir, db, client, collection, asset) = read_only_database().await;
     let writes = every_write_fails(&client, collection.id, asset.id, db.as_path()).await;
+    // The cause went to the log, once per failed write.
+    let log = logs.text();
+    let logged = log
+        .lines()
+        .filter(|l| l.contains("metadata store failure") && l.contains("readonly"))
+        .count();
+    assert_eq!(logged, writes, "{log}");
+    println!(
+        "read-only database: {writes} write methods answered WebrpcInternalError 500 \
+         \"{STORE_FAILED}\"; reads served; the log has SQLite's \"attempt to write a \
+         readonly database\" for each"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_database_serves_reads_of_unchanged_data_after_failed_writes() {
+    let (_dir, db, client, collection, asset) = read_only_database().await;
+    every_write_fails(&client, collection.id, asset.id, db.as_path()).await;
     // Reads work, and see the data unchanged.
     let got = client
         .get_collection(
@@ -731,18 +762,6 @@ async fn a_read_only_database_fails_writes_cleanly_and_serves_reads() {
         .await
         .unwrap();
     assert_eq!(links.contract_collections.len(), 1);
-    // The cause went to the log, once per failed write.
-    let log = logs.text();
-    let logged = log
-        .lines()
-        .filter(|l| l.contains("metadata store failure") && l.contains("readonly"))
-        .count();
-    assert_eq!(logged, writes, "{log}");
-    println!(
-        "read-only database: {writes} write methods answered WebrpcInternalError 500 \
-         \"{STORE_FAILED}\"; reads served; the log has SQLite's \"attempt to write a \
-         readonly database\" for each"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -248,13 +248,36 @@ async fn list_all(
     }
 }
 
+/// Just under the 2 MiB entity limit.
+const ENTITY: usize = 1_900_000;
+
+/// The byte budget of a list page, with room for the envelope.
+const PAGE_BUDGET: usize = 8 * 1024 * 1024 + 64 * 1024;
+
+/// Creates collection `name` with a description of `size` bytes; its id.
+async fn create_sized(addr: SocketAddr, name: &str, size: usize) -> u64 {
+    let (status, body) = rpc(addr, 1, "CreateCollection", &create_body(name, size)).await;
+    assert_eq!(status, 200, "{:.300}", String::from_utf8_lossy(&body));
+    json_of(&body)["collection"]["id"].as_u64().unwrap()
+}
+
+/// 12 collections near the entity limit, with small ones between them: the 24 ids in order.
+async fn large_and_small_collections(addr: SocketAddr) -> Vec<u64> {
+    let mut created = Vec::new();
+    for i in 0..12 {
+        for (name, size) in [(format!("large {i}"), ENTITY), (format!("small {i}"), 10)] {
+            created.push(create_sized(addr, &name, size).await);
+        }
+    }
+    created
+}
+
 #[tokio::test]
-async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
-    const ENTITY: usize = 1_900_000; // just under the 2 MiB entity limit
+async fn metadata_over_the_entity_limit_is_refused_by_create_and_update() {
     for store in stores() {
         let server = start(&store, &[]).await;
         let addr = server.addr;
-        // Over the entity limit (but within the 4 MiB body limit): refused, create and update.
+        // Over the entity limit (but within the 4 MiB body limit).
         let (status, body) = rpc(addr, 1, "CreateCollection", &create_body("big", 3_000_000)).await;
         let err = json_of(&body);
         assert_eq!(
@@ -266,17 +289,7 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
         let cause = err["cause"].as_str().unwrap();
         assert!(cause.contains("at most 2097152 bytes"), "{cause}");
 
-        // 12 collections near the limit, with small ones between them.
-        let mut created = Vec::new();
-        for i in 0..12 {
-            for (name, size) in [(format!("large {i}"), ENTITY), (format!("small {i}"), 10)] {
-                let (status, body) =
-                    rpc(addr, 1, "CreateCollection", &create_body(&name, size)).await;
-                assert_eq!(status, 200, "{:.300}", String::from_utf8_lossy(&body));
-                created.push(json_of(&body)["collection"]["id"].as_u64().unwrap());
-            }
-        }
-        let first = created[0];
+        let first = create_sized(addr, "large", ENTITY).await;
         let update = json!({"collection": {"id": first, "metadata": {"name": "x", "description": "d".repeat(3_000_000)}}});
         let (status, body) = rpc(addr, 1, "UpdateCollection", &update.to_string()).await;
         assert_eq!(
@@ -284,16 +297,29 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
             (400, Some("ValidationFailed"))
         );
 
-        // ListCollections: every page within the budget, each id once, in order.
+        let big = json!({"collectionId": first, "token": {"tokenId": "99", "name": "t", "description": "d".repeat(3_000_000)}});
+        let (status, body) = rpc(addr, 1, "CreateToken", &big.to_string()).await;
+        assert_eq!(
+            (status, json_of(&body)["error"].as_str()),
+            (400, Some("ValidationFailed"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_collections_pages_keep_to_the_byte_budget_and_lose_or_repeat_nothing() {
+    for store in stores() {
+        let server = start(&store, &[]).await;
+        let created = large_and_small_collections(server.addr).await;
         let (ids, largest, pages) =
-            list_all(addr, "ListCollections", json!({}), "collections").await;
+            list_all(server.addr, "ListCollections", json!({}), "collections").await;
         assert_eq!(
             ids, created,
             "{}: pages lose or repeat no collection",
             store.0
         );
         assert!(
-            largest <= 8 * 1024 * 1024 + 64 * 1024,
+            largest <= PAGE_BUDGET,
             "{}: a page of {largest} bytes",
             store.0
         );
@@ -302,9 +328,15 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
             "{}: ListCollections of 24 (12 of 1.9 MB): {pages} pages, largest {largest} bytes",
             store.0
         );
+    }
+}
 
-        // ListTokens: tokens near the limit in one collection.
-        let collection = created[1];
+#[tokio::test]
+async fn list_tokens_pages_keep_to_the_byte_budget_and_lose_or_repeat_nothing() {
+    for store in stores() {
+        let server = start(&store, &[]).await;
+        let addr = server.addr;
+        let collection = create_sized(addr, "small", 10).await;
         let mut tokens = Vec::new();
         for i in 0..10u64 {
             let size = if i % 2 == 0 { ENTITY } else { 10 };
@@ -313,12 +345,6 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
             assert_eq!(status, 200, "{:.300}", String::from_utf8_lossy(&body));
             tokens.push(i + 1);
         }
-        let big = json!({"collectionId": collection, "token": {"tokenId": "99", "name": "t", "description": "d".repeat(3_000_000)}});
-        let (status, body) = rpc(addr, 1, "CreateToken", &big.to_string()).await;
-        assert_eq!(
-            (status, json_of(&body)["error"].as_str()),
-            (400, Some("ValidationFailed"))
-        );
         let (ids, largest, pages) = list_all(
             addr,
             "ListTokens",
@@ -328,7 +354,7 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
         .await;
         assert_eq!(ids, tokens, "{}: pages lose or repeat no token", store.0);
         assert!(
-            largest <= 8 * 1024 * 1024 + 64 * 1024,
+            largest <= PAGE_BUDGET,
             "{}: a page of {largest} bytes",
             store.0
         );
@@ -336,8 +362,15 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
             "{}: ListTokens of 10 (5 of 1.9 MB): {pages} pages, largest {largest} bytes",
             store.0
         );
+    }
+}
 
-        // ListContractCollections: the collections sent along count against the budget too.
+#[tokio::test]
+async fn list_contract_collections_pages_count_the_collections_sent_along_in_the_budget() {
+    for store in stores() {
+        let server = start(&store, &[]).await;
+        let addr = server.addr;
+        let created = large_and_small_collections(addr).await;
         let mut links = Vec::new();
         for (i, &c) in created.iter().enumerate() {
             let body = json!({"projectId": 1, "contractCollection": {"chainId": 1, "contractAddress": format!("0x{:040x}", i + 1), "collectionId": c}});
@@ -354,7 +387,7 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
         .await;
         assert_eq!(ids, links, "{}: pages lose or repeat no link", store.0);
         assert!(
-            largest <= 8 * 1024 * 1024 + 64 * 1024,
+            largest <= PAGE_BUDGET,
             "{}: a page of {largest} bytes",
             store.0
         );
@@ -362,10 +395,16 @@ async fn oversize_metadata_is_refused_and_list_pages_keep_to_the_byte_budget() {
             "{}: ListContractCollections of 24: {pages} pages, largest {largest} bytes",
             store.0
         );
+    }
+}
 
-        // Page numbers without a cursor still work where no page was cut by the budget.
+#[tokio::test]
+async fn page_numbers_without_a_cursor_still_work_where_no_page_was_cut_by_the_budget() {
+    for store in stores() {
+        let server = start(&store, &[]).await;
+        let created = large_and_small_collections(server.addr).await;
         let (status, body) = rpc(
-            addr,
+            server.addr,
             1,
             "ListCollections",
             r#"{"page":{"page":3,"pageSize":2}}"#,

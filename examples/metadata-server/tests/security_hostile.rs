@@ -103,7 +103,14 @@ fn rich_metadata(name: &str, value: &str) -> CollectionMetadata {
     }
 }
 
-async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
+/// What [`store_hostile_values`] created for one value.
+type Created = (u64, String, CollectionMetadata, TokenMetadata, Asset);
+
+/// One collection (a token, an asset) per hostile value and the 1 MB one, each published:
+/// project 1's client, the values, and (id, name, metadata, token, asset) per value.
+async fn store_hostile_values<S: Store>(
+    h: &Harness<S>,
+) -> (TestClient<S>, Vec<String>, Vec<Created>) {
     let client = h.client(1);
     let mut values = hostile();
     values.push(one_megabyte());
@@ -209,9 +216,12 @@ async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
             .unwrap();
         created.push((collection.id, name, metadata, token, asset));
     }
+    (client, values, created)
+}
 
-    // Read back through every path: the API, lists, and the public URLs.
-    for (i, (id, name, metadata, token, asset)) in created.iter().enumerate() {
+async fn hostile_strings_are_read_back_intact_by_the_api<S: Store>(h: &Harness<S>) {
+    let (client, values, created) = store_hostile_values(h).await;
+    for (i, (id, _name, metadata, token, asset)) in created.iter().enumerate() {
         let value = &values[i];
         let got = client
             .get_collection(
@@ -243,6 +253,14 @@ async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
         expected.assets = read.token.assets.clone();
         same!(read.token, expected, "token {i}");
         same!(read.assets, vec![asset.clone()], "asset {i}");
+    }
+}
+both_stores!(hostile_strings_are_read_back_intact_by_the_api);
+
+async fn hostile_strings_are_served_intact_by_the_public_urls<S: Store>(h: &Harness<S>) {
+    let (_client, values, created) = store_hostile_values(h).await;
+    for (i, (id, name, metadata, token, _asset)) in created.iter().enumerate() {
+        let value = &values[i];
         let (status, public) = h.get(&format!("/projects/1/collections/{id}.json")).await;
         same!(status, StatusCode::OK, "public status {i}");
         same!(public["name"], json!(name), "public name {i}");
@@ -257,7 +275,13 @@ async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
         same!(public["name"], json!(value), "public token name {i}");
         same!(public["attributes"], json!(token.attributes), "{i}");
     }
+}
+both_stores!(hostile_strings_are_served_intact_by_the_public_urls);
 
+async fn hostile_strings_execute_nothing_and_every_collection_is_listed_with_its_token<S: Store>(
+    h: &Harness<S>,
+) {
+    let (client, _values, created) = store_hostile_values(h).await;
     // Nothing was executed: every collection is there, each with its one token.
     let mut listed = Vec::new();
     for page in 1..=10 {
@@ -292,10 +316,7 @@ async fn stored_and_returned_intact<S: Store>(h: &Harness<S>) {
     }
     assert_schema_intact(h);
 }
-both_stores!(
-    hostile_strings_are_stored_and_returned_intact,
-    stored_and_returned_intact
-);
+both_stores!(hostile_strings_execute_nothing_and_every_collection_is_listed_with_its_token);
 
 /// A raw `POST /rpc/Collections/{method}` into the app: status and envelope.
 async fn post<S: Store>(h: &Harness<S>, method: &str, body: Vec<u8>) -> (StatusCode, Value) {
@@ -319,23 +340,25 @@ fn deep_body(depth: usize, open: &str, close: &str) -> Vec<u8> {
     body
 }
 
-async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
-    // Its own project, so that its lists hold only its rows.
-    let client = h.client(2);
+/// `{"k": [[…[1]…]]}` with `levels` arrays: `levels + 1` levels, the object counting as one.
+fn nested(levels: usize) -> Map<String, Value> {
+    let mut value = json!(1);
+    for _ in 0..levels {
+        value = json!([value]);
+    }
+    let mut props = Map::new();
+    props.insert("k".into(), value);
+    props
+}
 
-    // Up to 64 levels in `properties` and `attributes` (the object itself counting as one)
-    // are stored and returned intact, by every answer that carries them: deep enough for
-    // any metadata, shallow enough that even a list answer stays within the 127 levels a
-    // serde_json client decodes.
-    let nested = |levels: usize| {
-        let mut value = json!(1);
-        for _ in 0..levels {
-            value = json!([value]);
-        }
-        let mut props = Map::new();
-        props.insert("k".into(), value);
-        props
-    };
+/// Project 2's client (its own project, so that its lists hold only its rows).
+fn project_2<S: Store>(h: &Harness<S>) -> TestClient<S> {
+    h.client(2)
+}
+
+/// A collection "deep" with properties and attributes 64 levels deep, and its token 1 with
+/// the same.
+async fn create_deepest<C: Collections>(client: &C) -> u64 {
     let deepest = nested(63);
     let deep = client
         .create_collection(
@@ -365,7 +388,7 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
                 token: TokenMetadata {
                     token_id: "1".into(),
                     properties: deepest.clone(),
-                    attributes: vec![deepest.clone()],
+                    attributes: vec![deepest],
                     ..Default::default()
                 },
                 private: None,
@@ -373,12 +396,40 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
         )
         .await
         .unwrap();
+    deep.id
+}
+
+/// The store is intact: exactly the collections `names` are listed, one more can be
+/// written, and (SQLite) the schema passes its checks.
+async fn assert_store_intact<S: Store>(h: &Harness<S>, client: &TestClient<S>, names: &[&str]) {
+    let listed = client
+        .list_collections(ctx(), ListCollectionsRequest::default())
+        .await
+        .unwrap()
+        .collections;
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|c| c.metadata.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(listed, names);
+    create_collection(client, "after").await;
+    assert_schema_intact(h);
+}
+
+async fn properties_64_levels_deep_are_stored_and_returned_by_every_answer<S: Store>(
+    h: &Harness<S>,
+) {
+    // Deep enough for any metadata, shallow enough that even a list answer stays within the
+    // 127 levels a serde_json client decodes.
+    let client = project_2(h);
+    let deep = create_deepest(&client).await;
+    let deepest = nested(63);
     let got = client
         .get_collection(
             ctx(),
             GetCollectionRequest {
                 project_id: None,
-                collection_id: deep.id,
+                collection_id: deep,
             },
         )
         .await
@@ -403,7 +454,7 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
             ctx(),
             ListTokensRequest {
                 project_id: None,
-                collection_id: deep.id,
+                collection_id: deep,
                 page: None,
             },
         )
@@ -411,8 +462,15 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
         .expect("a token list holding the deepest attributes decodes")
         .tokens;
     assert_eq!(tokens[0].attributes, vec![deepest.clone()]);
+    assert_store_intact(h, &client, &["deep"]).await;
+}
+both_stores!(properties_64_levels_deep_are_stored_and_returned_by_every_answer);
 
-    // One level more: refused by validation, naming the field.
+async fn metadata_65_levels_deep_is_refused_by_validation_naming_the_field<S: Store>(
+    h: &Harness<S>,
+) {
+    let client = project_2(h);
+    let deep = create_deepest(&client).await;
     let too_deep = nested(64);
     let err = client
         .create_collection(
@@ -440,7 +498,7 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
             ctx(),
             UpdateTokenRequest {
                 project_id: None,
-                collection_id: deep.id,
+                collection_id: deep,
                 token_id: "1".into(),
                 token: TokenMetadata {
                     token_id: "1".into(),
@@ -461,10 +519,15 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
     let (status, v) = post(h, "CreateCollection", deep_body(123, "[", "]")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"], "ValidationFailed", "{v}");
+    assert_store_intact(h, &client, &["deep"]).await;
+}
+both_stores!(metadata_65_levels_deep_is_refused_by_validation_naming_the_field);
 
-    // Beyond the parser's limit: a bad request, not a crash (a million levels is a 2 MB
-    // body, within the body limit, that would overflow the stack of a recursive parser
-    // without a limit).
+async fn json_nested_beyond_the_parser_s_limit_is_a_bad_request_not_a_crash<S: Store>(
+    h: &Harness<S>,
+) {
+    // A million levels is a 2 MB body, within the body limit, that would overflow the stack
+    // of a recursive parser without a limit.
     for (depth, open, close) in [
         (124, "[", "]"),
         (200, "[", "]"),
@@ -481,8 +544,11 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
             "depth {depth}: {cause}"
         );
     }
+    assert_store_intact(h, &project_2(h), &[]).await;
+}
+both_stores!(json_nested_beyond_the_parser_s_limit_is_a_bad_request_not_a_crash);
 
-    // Bodies over the 4 MiB limit: 413, whatever they hold.
+async fn a_body_over_the_4_mib_limit_is_answered_413_whatever_it_holds<S: Store>(h: &Harness<S>) {
     let huge = "x".repeat(5 * 1024 * 1024);
     let body = serde_json::to_vec(&json!({"collection": {"metadata": {"name": huge}}})).unwrap();
     let (status, v) = post(h, "CreateCollection", body).await;
@@ -492,8 +558,11 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
         v["cause"],
         "failed to read request data: body exceeds the limit of 4194304 bytes"
     );
+    assert_store_intact(h, &project_2(h), &[]).await;
+}
+both_stores!(a_body_over_the_4_mib_limit_is_answered_413_whatever_it_holds);
 
-    // Invalid JSON and invalid text: bad requests.
+async fn invalid_json_or_invalid_text_is_a_bad_request<S: Store>(h: &Harness<S>) {
     for body in [
         b"{\"collection\":{\"metadata\":{\"name\":\"\xff\xfe\"}}}".to_vec(),
         br#"{"collection":{"metadata":{"name":"\ud800"}}}"#.to_vec(),
@@ -504,8 +573,14 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(v["error"], "WebrpcBadRequest", "{v}");
     }
+    assert_store_intact(h, &project_2(h), &[]).await;
+}
+both_stores!(invalid_json_or_invalid_text_is_a_bad_request);
 
-    // Ids and addresses carrying SQL are refused by validation, naming the field.
+async fn ids_and_addresses_carrying_sql_are_refused_by_validation_naming_the_field<S: Store>(
+    h: &Harness<S>,
+) {
+    let client = project_2(h);
     let c = create_collection(&client, "target").await.id;
     for token_id in [
         "1 OR 1=1",
@@ -569,7 +644,13 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
             "{cause}"
         );
     }
-    // Hostile public paths: not found, never an error page or a crash.
+    assert_store_intact(h, &client, &["target"]).await;
+}
+both_stores!(ids_and_addresses_carrying_sql_are_refused_by_validation_naming_the_field);
+
+async fn hostile_public_paths_are_404_never_an_error_page_or_a_crash<S: Store>(h: &Harness<S>) {
+    let client = project_2(h);
+    let c = create_collection(&client, "target").await.id;
     for path in [
         format!("/projects/2/collections/{c}'%20OR%20'1'='1.json"),
         format!("/projects/2/collections/{c}.json%00"),
@@ -581,22 +662,9 @@ async fn rejected_cleanly<S: Store>(h: &Harness<S>) {
         let (status, _) = h.get(&path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
-
-    // The store is intact: everything created is still listed, and more can be written.
-    let listed = client
-        .list_collections(ctx(), ListCollectionsRequest::default())
-        .await
-        .unwrap()
-        .collections;
-    let names: Vec<_> = listed
-        .iter()
-        .map(|c| c.metadata.as_ref().unwrap().name.as_str())
-        .collect();
-    assert_eq!(names, ["deep", "target"]);
-    create_collection(&client, "after").await;
-    assert_schema_intact(h);
+    assert_store_intact(h, &client, &["target"]).await;
 }
-both_stores!(hostile_input_is_rejected_cleanly, rejected_cleanly);
+both_stores!(hostile_public_paths_are_404_never_an_error_page_or_a_crash);
 
 /// On the SQLite store: every table is still there and the database passes
 /// `PRAGMA integrity_check`.

@@ -516,15 +516,42 @@ async fn every_method<C: Collections>(
     out
 }
 
-async fn isolation<S: Store>(h: &Harness<S>) {
+/// Project A with a collection of its own, project B with its data ([`setup_b`]), and a
+/// snapshot of B's data to compare with after the attacks.
+struct World<S: Store> {
+    a: TestClient<S>,
+    b: TestClient<S>,
+    own: u64,
+    bs: Bs,
+    before: Snapshot,
+}
+
+async fn world<S: Store>(h: &Harness<S>) -> World<S> {
     let a = h.client(A);
     let b = h.client(B);
     let own = create_collection(&a, "A's own").await.id;
     let bs = setup_b(&b).await;
     let before = snapshot(&b, &bs).await;
+    World {
+        a,
+        b,
+        own,
+        bs,
+        before,
+    }
+}
 
-    // Naming project B: refused before anything is looked up, for every method.
-    let named = every_method(&a, &bs, Some(B)).await;
+impl<S: Store> World<S> {
+    /// B's data is exactly as it was.
+    async fn assert_b_untouched(&self) {
+        assert_eq!(snapshot(&self.b, &self.bs).await, self.before);
+    }
+}
+
+async fn every_method_naming_another_project_is_permission_denied<S: Store>(h: &Harness<S>) {
+    let w = world(h).await;
+    // Refused before anything is looked up.
+    let named = every_method(&w.a, &w.bs, Some(B)).await;
     assert_eq!(named.len(), 21);
     let methods: Vec<&str> = named.iter().map(|(m, _)| *m).collect();
     assert_eq!(
@@ -543,9 +570,16 @@ async fn isolation<S: Store>(h: &Harness<S>) {
             "{method}"
         );
     }
+    w.assert_b_untouched().await;
+}
+both_stores!(every_method_naming_another_project_is_permission_denied);
 
+async fn every_method_finds_nothing_of_another_project_through_the_token_s_own<S: Store>(
+    h: &Harness<S>,
+) {
+    let w = world(h).await;
     // Through A's own project, with B's ids: B's rows do not exist for A.
-    let implicit = every_method(&a, &bs, None).await;
+    let implicit = every_method(&w.a, &w.bs, None).await;
     assert_eq!(implicit.len(), 21);
     for (method, outcome) in &implicit {
         match *method {
@@ -568,7 +602,15 @@ async fn isolation<S: Store>(h: &Harness<S>) {
             }
         }
     }
+    w.assert_b_untouched().await;
+}
+both_stores!(every_method_finds_nothing_of_another_project_through_the_token_s_own);
 
+async fn a_collection_argument_naming_another_project_is_permission_denied<S: Store>(
+    h: &Harness<S>,
+) {
+    let w = world(h).await;
+    let a = &w.a;
     // Object arguments naming B (`collection.projectId`) are refused too.
     for (method, result) in [
         (
@@ -594,7 +636,7 @@ async fn isolation<S: Store>(h: &Harness<S>) {
                 UpdateCollectionRequest {
                     project_id: None,
                     collection: Collection {
-                        id: bs.private,
+                        id: w.bs.private,
                         project_id: B,
                         metadata: Some(metadata("taken over")),
                         ..Default::default()
@@ -612,9 +654,16 @@ async fn isolation<S: Store>(h: &Harness<S>) {
             "{method}"
         );
     }
+    w.assert_b_untouched().await;
+}
+both_stores!(a_collection_argument_naming_another_project_is_permission_denied);
 
-    // A's own rows cannot be pointed at B's collection: moving A's asset or A's contract
-    // link into it is NotFound.
+async fn an_own_asset_or_contract_link_cannot_move_into_another_project_s_collection<S: Store>(
+    h: &Harness<S>,
+) {
+    let w = world(h).await;
+    let (a, own) = (&w.a, w.own);
+    // Moving A's asset or A's contract link into B's collection is NotFound.
     let a_asset = a
         .create_asset(
             ctx(),
@@ -636,7 +685,7 @@ async fn isolation<S: Store>(h: &Harness<S>) {
             UpdateAssetRequest {
                 project_id: None,
                 asset: Asset {
-                    collection_id: bs.private,
+                    collection_id: w.bs.private,
                     ..a_asset.clone()
                 },
             },
@@ -667,20 +716,24 @@ async fn isolation<S: Store>(h: &Harness<S>) {
                     id: 0,
                     chain_id: 137,
                     contract_address: A_ADDRESS.into(),
-                    collection_id: bs.private,
+                    collection_id: w.bs.private,
                 },
             },
         )
         .await
         .unwrap_err();
     assert_kind(&err, MetadataError::NotFound);
+    w.assert_b_untouched().await;
+}
+both_stores!(an_own_asset_or_contract_link_cannot_move_into_another_project_s_collection);
 
-    // B's data is exactly as it was.
-    assert_eq!(snapshot(&b, &bs).await, before);
-
-    // Public URLs: only B's published data, only under B's project.
-    let p = bs.private;
-    let q = bs.public;
+async fn public_urls_serve_only_published_data_and_only_under_its_project<S: Store>(
+    h: &Harness<S>,
+) {
+    let w = world(h).await;
+    let own = w.own;
+    let p = w.bs.private;
+    let q = w.bs.public;
     for (path, status) in [
         (
             format!("/projects/{B}/collections/{p}.json"),
@@ -757,9 +810,19 @@ async fn isolation<S: Store>(h: &Harness<S>) {
     }
     let (_, body) = h.get(&format!("/projects/{B}/collections/{q}.json")).await;
     assert_eq!(body["name"], "B public");
+}
+both_stores!(public_urls_serve_only_published_data_and_only_under_its_project);
 
-    // Once B unpublishes, the public URL is gone too.
-    b.unpublish_collection(
+async fn once_unpublished_a_collection_s_public_urls_are_gone<S: Store>(h: &Harness<S>) {
+    let w = world(h).await;
+    let q = w.bs.public;
+    assert_eq!(
+        h.get(&format!("/projects/{B}/collections/{q}.json"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    w.b.unpublish_collection(
         ctx(),
         UnpublishCollectionRequest {
             project_id: None,
@@ -775,4 +838,4 @@ async fn isolation<S: Store>(h: &Harness<S>) {
         assert_eq!(h.get(&path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
 }
-both_stores!(every_method_is_scoped_to_the_token_s_project, isolation);
+both_stores!(once_unpublished_a_collection_s_public_urls_are_gone);

@@ -187,9 +187,13 @@ pub fn assert_kind(err: &WebrpcError, kind: MetadataError) -> String {
 
 /// Runs an async scenario against every store: `both_stores!(name, scenario)` makes the
 /// tests `name::memory`, `name::sqlite` and `name::postgres` (which skips, saying why,
-/// without a PostgreSQL server: see [`pg`]).
+/// without a PostgreSQL server: see [`pg`]); `both_stores!(scenario)` names them after the
+/// scenario (a function and a module of the same name do not clash).
 #[macro_export]
 macro_rules! both_stores {
+    ($scenario:ident) => {
+        both_stores!($scenario, $scenario);
+    };
     ($name:ident, $scenario:ident) => {
         mod $name {
             use super::*;
