@@ -18,7 +18,7 @@
 //! webrpc stack, one after the other under the same load:
 //!
 //! ```text
-//! cargo build --release -p bench --bins
+//! cargo build --release -p bench -p metadata-server --bins
 //! target/release/bench-load --compare --concurrency 32 --duration 10s --rounds 3
 //! # each side on its own core:
 //! taskset -c 1 target/release/bench-load --compare --server-cpus 0 --rounds 5
@@ -27,7 +27,7 @@
 //! The default-configuration suite of issue #11, in one command:
 //!
 //! ```text
-//! cargo build --release -p bench --bins
+//! cargo build --release -p bench -p metadata-server --bins
 //! target/release/bench-load --suite --duration 3s --rounds 3
 //! ```
 //!
