@@ -315,17 +315,7 @@ async fn two_instances_share_the_data_and_the_jwt_secret() {
     let read = get_collection(&through_b, created.id).await.unwrap();
     assert_eq!(read.metadata, created.metadata);
     // Published on one, public on the other.
-    through_b
-        .publish_collection(
-            ctx(),
-            PublishCollectionRequest {
-                project_id: None,
-                collection_id: created.id,
-                recursive: Some(true),
-            },
-        )
-        .await
-        .unwrap();
+    publish(&through_b, created.id).await.unwrap();
     assert!(
         !get_collection(&through_a, created.id)
             .await
@@ -435,17 +425,7 @@ async fn updates_through_both_instances_are_not_lost() {
                     .await
                     .expect("update");
                 if i % 5 == 0 {
-                    create
-                        .publish_collection(
-                            ctx(),
-                            PublishCollectionRequest {
-                                project_id: None,
-                                collection_id: collection,
-                                recursive: Some(true),
-                            },
-                        )
-                        .await
-                        .expect("publish");
+                    publish(&create, collection).await.expect("publish");
                 }
             }
         }));
