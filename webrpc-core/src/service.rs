@@ -442,24 +442,24 @@ macro_rules! __webrpc_service {
 
         $(#[$cmeta])*
         #[derive(Debug, Clone)]
-        $vis struct $Client<C> {
-            caller: C,
+        $vis struct $Client<WebrpcCaller> {
+            caller: WebrpcCaller,
         }
 
-        impl<C: $crate::Caller> $Client<C> {
+        impl<WebrpcCaller: $crate::Caller> $Client<WebrpcCaller> {
             /// Wraps a caller (usually a `webrpc_client::Client`).
-            pub fn new(caller: C) -> Self {
+            pub fn new(caller: WebrpcCaller) -> Self {
                 Self { caller }
             }
             /// The wrapped caller.
-            pub fn caller(&self) -> &C {
+            pub fn caller(&self) -> &WebrpcCaller {
                 &self.caller
             }
         }
 
         #[allow(deprecated)]
-        impl<C: $crate::Caller> $Trait for $Client<C> {
-            type Ctx = C::Options;
+        impl<WebrpcCaller: $crate::Caller> $Trait for $Client<WebrpcCaller> {
+            type Ctx = WebrpcCaller::Options;
 
             $(
                 fn $fn_name(
@@ -474,10 +474,13 @@ macro_rules! __webrpc_service {
 
         $(#[$mountmeta])*
         #[allow(deprecated)]
-        $vis fn $mount<R, T>(service: ::std::sync::Arc<T>, routes: R) -> R
+        $vis fn $mount<WebrpcRoutes, WebrpcService>(
+            service: ::std::sync::Arc<WebrpcService>,
+            routes: WebrpcRoutes,
+        ) -> WebrpcRoutes
         where
-            R: $crate::Routes,
-            T: $Trait<Ctx = $crate::RequestContext>,
+            WebrpcRoutes: $crate::Routes,
+            WebrpcService: $Trait<Ctx = $crate::RequestContext>,
         {
             $(
                 let routes = {
