@@ -277,7 +277,6 @@ impl<S: Store> MetadataApp<S> {
     }
 }
 
-/// `GET /health`: 200 with the version; the app exists only once its store is open.
 /// `GET /health`: `200 {"status":"ok"}` when the store answers a read (for PostgreSQL: a
 /// pooled connection runs a query), `503 {"status":"unavailable"}` when it fails or does not
 /// answer within [`HEALTH_STORE_TIMEOUT`]. The failure's details go to the log only: the
@@ -286,45 +285,35 @@ async fn health<S: Store>(State(state): State<RouteState<S>>) -> AxumResponse {
     let check = async {
         let _one_at_a_time = state.health_check.lock().await;
         let store = Arc::clone(state.service.store());
-        match tokio::task::spawn_blocking(move || crate::collections::next_collection_id(&*store))
-            .await
-        {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(err)) => Err(err.to_string()),
-            Err(err) => Err(format!("the store check did not finish: {err}")),
-        }
+        tokio::task::spawn_blocking(move || crate::collections::next_collection_id(&*store)).await
     };
     let failure = match tokio::time::timeout(HEALTH_STORE_TIMEOUT, check).await {
-        Ok(Ok(())) => None,
-        Ok(Err(err)) => Some(err),
+        Ok(Ok(Ok(_))) => None,
+        Ok(Ok(Err(err))) => Some(err.to_string()),
+        Ok(Err(err)) => Some(format!("the store check did not finish: {err}")),
         Err(_) => Some(format!(
             "the store did not answer within {} s",
             HEALTH_STORE_TIMEOUT.as_secs()
         )),
     };
-    let version = env!("CARGO_PKG_VERSION");
-    match failure {
-        None => axum::Json(Health {
-            status: "ok",
-            version,
-            cause: None,
-        })
-        .into_response(),
+    let (code, status, cause) = match failure {
+        None => (http::StatusCode::OK, "ok", None),
         Some(err) => {
             tracing::warn!(error = %err, "health check: the store is unavailable");
+            let cause = "the metadata store did not answer; the server log has the details";
             (
                 http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(Health {
-                    status: "unavailable",
-                    version,
-                    cause: Some(
-                        "the metadata store did not answer; the server log has the details",
-                    ),
-                }),
+                "unavailable",
+                Some(cause),
             )
-                .into_response()
         }
-    }
+    };
+    let body = Health {
+        status,
+        version: env!("CARGO_PKG_VERSION"),
+        cause,
+    };
+    (code, axum::Json(body)).into_response()
 }
 
 /// The public metadata routes (see [`public`]) and the asset routes (see [`upload`]); they
