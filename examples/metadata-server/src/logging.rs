@@ -530,7 +530,10 @@ mod tests {
     impl Write for Recorder {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
             std::thread::sleep(self.delay);
-            self.writes.lock().unwrap().push(bytes.to_vec());
+            self.writes
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .push(bytes.to_vec());
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
