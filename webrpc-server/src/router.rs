@@ -567,16 +567,16 @@ impl Inner {
         let bytes =
             crate::body::read_body(body, self.body_limit, self.body_timeout, content_length)
                 .await?;
-        // Give the connection one turn before the handler starts: a reset or disconnect
-        // that arrived with the request (the "rapid reset" pattern sends the reset in the
-        // same packet as the body) is seen by hyper while this future is pending, and the
-        // call is dropped before any of its work begins.
-        tokio::task::yield_now().await;
-        // Over HTTP/1.x that turn is not enough: hyper sees a closed connection only when
-        // tokio reports it readable, which can be later. Ask the socket itself.
+        // Over HTTP/1.x, hyper sees a closed connection only when tokio reports it readable,
+        // which can be after the handler started: the connection's probe (under `Server`)
+        // asks the socket itself.
         let mut parts = parts;
-        if parts.version <= http::Version::HTTP_11 {
-            if let Some(probe) = parts.extensions.remove::<crate::peer::PeerProbe>() {
+        let probe = match parts.version <= http::Version::HTTP_11 {
+            true => parts.extensions.remove::<crate::peer::PeerProbe>(),
+            false => None,
+        };
+        match probe {
+            Some(probe) => {
                 if probe.peer_closed() {
                     tracing::debug!(
                         service = info.service,
@@ -587,6 +587,13 @@ impl Inner {
                         .with_cause("client closed its connection before the call started"));
                 }
             }
+            // Without a probe (HTTP/2, or a connection served by another server), give the
+            // connection one turn before the handler starts: a reset or disconnect that
+            // arrived with the request (the "rapid reset" pattern sends the reset in the same
+            // packet as the body) is seen by hyper while this future is pending, and the call
+            // is dropped before any of its work begins. A probed call skips the turn: the
+            // probe has already asked the socket, and the turn costs a reschedule per call.
+            None => tokio::task::yield_now().await,
         }
         parts.extensions.insert(call.clone());
         let ctx = RequestContext::from_parts(parts.headers, parts.extensions).with_method(info);

@@ -49,7 +49,7 @@ use http::{Method, Request};
 use http_body::Body;
 use sequence_metadata::MetadataError;
 use serde::Serialize;
-use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower::{Layer, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use webrpc_server::{BoxError, ConcurrencyLimit, Router};
 
@@ -374,16 +374,66 @@ impl std::fmt::Display for LogPath<'_> {
     }
 }
 
-/// Where [`MetadataApp`] sends a request.
-enum Route {
-    /// A `/rpc/…` call without `Origin`: auth and the webrpc router.
-    Direct(Auth<Router>),
-    /// Everything else: the axum routes, CORS included.
-    Axum(axum::Router),
+/// Where a [`MetadataApp`] call is, and what its access line needs.
+#[derive(Debug)]
+pub struct AppFuture {
+    inner: AppInner,
+    /// When the call began: `None` when the access line is not written (the level is above
+    /// `info`), so the clock is read only when it is.
+    started: Option<Instant>,
+    method: Method,
+    /// Only its path is logged, never the query string.
+    uri: http::Uri,
 }
 
-/// The future of a [`MetadataApp`] call.
-pub type AppFuture = Pin<Box<dyn Future<Output = Result<AxumResponse, Infallible>> + Send>>;
+/// The future of the service that answers the call.
+enum AppInner {
+    /// A `/rpc/…` call without `Origin`: auth and the webrpc router (no allocation here).
+    /// The type is the same for every request body type.
+    Direct(<Auth<Router> as tower::Service<Request<axum::body::Body>>>::Future),
+    /// Everything else: the axum routes, CORS included.
+    Axum(Pin<Box<axum::routing::future::RouteFuture<Infallible>>>),
+}
+
+impl std::fmt::Debug for AppInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AppInner::Direct(_) => "Direct",
+            AppInner::Axum(_) => "Axum",
+        })
+    }
+}
+
+impl Future for AppFuture {
+    type Output = Result<AxumResponse, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let response = match &mut this.inner {
+            AppInner::Direct(future) => match Pin::new(future).poll(cx) {
+                Poll::Ready(Ok(response)) => response.map(axum::body::Body::new),
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => return Poll::Pending,
+            },
+            AppInner::Axum(future) => match future.as_mut().poll(cx) {
+                Poll::Ready(Ok(response)) => response,
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        // The access line is one event: method, path, status, latency.
+        if let Some(started) = this.started.take() {
+            tracing::info!(
+                method = %this.method,
+                path = %LogPath(this.uri.path()),
+                status = response.status().as_u16(),
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "request"
+            );
+        }
+        Poll::Ready(Ok(response))
+    }
+}
 
 impl<S, B> tower::Service<Request<B>> for MetadataApp<S>
 where
@@ -395,52 +445,36 @@ where
     type Error = Infallible;
     type Future = AppFuture;
 
+    /// Always ready: so are the two services behind it (the auth layer over the webrpc
+    /// router, and axum's router), which is why [`call`](Self::call) calls them without
+    /// asking.
     fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> AppFuture {
-        // The access line is one event: method, path, status, latency (the clock is read only
-        // when the line is written).
         let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
         let method = request.method().clone();
-        // A clone of a parsed URI shares its bytes (no copy); only its path is logged, never
-        // the query string.
+        // A clone of a parsed URI shares its bytes (no copy).
         let uri = request.uri().clone();
         let path = uri.path();
         // What the axum route `/rpc/{*path}` matches (a non-empty rest), for a client that
         // does not ask for CORS.
-        let route = if path.len() > self.rpc_prefix.len()
+        let direct = path.len() > self.rpc_prefix.len()
             && path.starts_with(&*self.rpc_prefix)
-            && !request.headers().contains_key(ORIGIN)
-        {
-            Route::Direct(self.rpc.clone())
+            && !request.headers().contains_key(ORIGIN);
+        let inner = if direct {
+            AppInner::Direct(tower::Service::call(&mut self.rpc, request))
         } else {
-            Route::Axum(self.router.clone())
+            let request = request.map(axum::body::Body::new);
+            AppInner::Axum(Box::pin(tower::Service::call(&mut self.router, request)))
         };
-        Box::pin(async move {
-            let response = match route {
-                Route::Direct(rpc) => rpc
-                    .oneshot(request)
-                    .await
-                    .map(|r| r.map(axum::body::Body::new)),
-                Route::Axum(router) => router.oneshot(request).await,
-            };
-            let response = match response {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            if let Some(started) = started {
-                tracing::info!(
-                    %method,
-                    path = %LogPath(uri.path()),
-                    status = response.status().as_u16(),
-                    elapsed_us = started.elapsed().as_micros() as u64,
-                    "request"
-                );
-            }
-            Ok(response)
-        })
+        AppFuture {
+            inner,
+            started,
+            method,
+            uri,
+        }
     }
 }
 
