@@ -1,5 +1,7 @@
 //! Reading a request body into one buffer, bounded in size and time.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
@@ -29,7 +31,14 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    match tokio::time::timeout(timeout, collect(body, limit, content_length)).await {
+    // A body that came with its headers (the usual small call) is complete at the first
+    // poll: only a body still on its way needs the timer (whose deadline reads the clock).
+    let mut collecting = std::pin::pin!(collect(body, limit, content_length));
+    let first = std::future::poll_fn(|cx| Poll::Ready(collecting.as_mut().poll(cx))).await;
+    if let Poll::Ready(result) = first {
+        return result;
+    }
+    match tokio::time::timeout(timeout, collecting).await {
         Ok(result) => result,
         Err(_) => Err(BuiltinError::WebrpcBadRequest
             .with_cause(format!(

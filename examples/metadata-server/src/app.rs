@@ -358,22 +358,6 @@ async fn public_route<S: Store>(
     }
 }
 
-/// A request path in the access log: written as is when it is ASCII (a parsed URI path has no
-/// spaces or ASCII control characters), else escaped like a `Debug` string, so a path with
-/// C1 control characters in UTF-8 cannot reach a terminal raw. Writing as is skips the
-/// per-character escaping that was a tenth of the server's work per request.
-struct LogPath<'a>(&'a str);
-
-impl std::fmt::Display for LogPath<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_ascii() {
-            f.write_str(self.0)
-        } else {
-            write!(f, "{:?}", self.0)
-        }
-    }
-}
-
 /// Where a [`MetadataApp`] call is, and what its access line needs.
 #[derive(Debug)]
 pub struct AppFuture {
@@ -421,14 +405,13 @@ impl Future for AppFuture {
                 Poll::Pending => return Poll::Pending,
             },
         };
-        // The access line is one event: method, path, status, latency.
+        // The access line: method, path, status, latency.
         if let Some(started) = this.started.take() {
-            tracing::info!(
-                method = %this.method,
-                path = %LogPath(this.uri.path()),
-                status = response.status().as_u16(),
-                elapsed_us = started.elapsed().as_micros() as u64,
-                "request"
+            crate::logging::access_line(
+                &this.method,
+                this.uri.path(),
+                response.status().as_u16(),
+                started.elapsed().as_micros() as u64,
             );
         }
         Poll::Ready(Ok(response))
@@ -453,7 +436,9 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> AppFuture {
-        let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+        let started =
+            tracing::enabled!(target: crate::logging::ACCESS_TARGET, tracing::Level::INFO)
+                .then(Instant::now);
         let method = request.method().clone();
         // A clone of a parsed URI shares its bytes (no copy).
         let uri = request.uri().clone();
@@ -475,22 +460,5 @@ where
             method,
             uri,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LogPath;
-
-    #[test]
-    fn log_path_is_raw_when_ascii_and_escaped_otherwise() {
-        assert_eq!(
-            LogPath("/rpc/Collections/GetCollection").to_string(),
-            "/rpc/Collections/GetCollection"
-        );
-        assert_eq!(
-            LogPath("/projects/1/\u{9b}31m").to_string(),
-            "\"/projects/1/\\u{9b}31m\""
-        );
     }
 }

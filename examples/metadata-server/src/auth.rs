@@ -174,19 +174,21 @@ impl JwtAuth {
     /// Verifies a token (without the `Bearer ` prefix). With a cache, a token verified
     /// before and still inside its `nbf`..`exp` window is answered from the cache.
     pub fn verify_token(&self, token: &str) -> Result<AuthProject, WebrpcError> {
-        let now = (self.clock)();
+        // The clock is read only when something needs it: the cache, or a time claim.
+        let mut now = None;
+        let mut now = || *now.get_or_insert_with(|| (self.clock)());
         let cached = self.cache.as_deref().map(|cache| (cache, token_key(token)));
         if let Some((cache, key)) = &cached {
-            if let Some(project) = cache.get(key, now) {
+            if let Some(project) = cache.get(key, now()) {
                 return Ok(project);
             }
         }
         let claims =
             verify_hs256(token, &self.inner.hmac).map_err(|err| unauthorized(err.cause()))?;
-        if claims.exp.is_some_and(|exp| exp <= now) {
+        if claims.exp.is_some_and(|exp| exp <= now()) {
             return Err(MetadataError::SessionExpired.with_cause("JWT has expired"));
         }
-        if claims.nbf.is_some_and(|nbf| nbf > now) {
+        if claims.nbf.is_some_and(|nbf| nbf > now()) {
             return Err(unauthorized("JWT is not valid yet (nbf)"));
         }
         if let (Some((cache, key)), Some(project_id)) =
