@@ -44,6 +44,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{any, get};
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ORIGIN};
 use http::{Method, Request};
 use http_body::Body;
@@ -162,12 +163,20 @@ impl<S> Clone for RouteState<S> {
 }
 
 /// The server's tower service. See the module docs.
+///
+/// Cloning it (hyper's adapter clones the service for every request) is one reference count.
 #[derive(Debug)]
 pub struct MetadataApp<S> {
+    shared: Arc<AppShared<S>>,
+}
+
+#[derive(Debug)]
+struct AppShared<S> {
     service: Arc<MetadataService<S>>,
     router: axum::Router,
-    /// `/rpc/…` calls without `Origin`: auth and the webrpc router, no CORS (module docs).
-    rpc: Auth<Router>,
+    /// `/rpc/…` calls without `Origin`: auth, then the webrpc router, no CORS (module docs).
+    auth: AuthLayer,
+    webrpc: Router,
     /// The webrpc base path (`/rpc/`).
     rpc_prefix: Arc<str>,
 }
@@ -175,10 +184,7 @@ pub struct MetadataApp<S> {
 impl<S> Clone for MetadataApp<S> {
     fn clone(&self) -> Self {
         MetadataApp {
-            service: Arc::clone(&self.service),
-            router: self.router.clone(),
-            rpc: self.rpc.clone(),
-            rpc_prefix: Arc::clone(&self.rpc_prefix),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
@@ -242,10 +248,10 @@ impl<S: Store> MetadataApp<S> {
         let webrpc = config
             .limits
             .apply(sequence_metadata::router(Arc::clone(&service)));
-        let direct = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER).layer(webrpc.clone());
+        let auth = AuthLayer::new(auth, sequence_metadata::WEBRPC_HEADER);
         let rpc = ServiceBuilder::new()
             .layer(cors_layer(&config.cors_origins))
-            .service(direct.clone());
+            .service(auth.layer(webrpc.clone()));
         let rpc_prefix: Arc<str> = webrpc.basepath().into();
         let router = axum::Router::new()
             .route_service(&format!("{rpc_prefix}{{*path}}"), rpc)
@@ -255,7 +261,7 @@ impl<S: Store> MetadataApp<S> {
                 any(public_route::<S>).layer(cors_layer(&config.cors_origins)),
             )
             .route("/health", get(health::<S>))
-            .fallback_service(webrpc)
+            .fallback_service(webrpc.clone())
             // Uploads count their own bytes against `max_upload_bytes`.
             .layer(DefaultBodyLimit::disable())
             .with_state(RouteState {
@@ -264,16 +270,19 @@ impl<S: Store> MetadataApp<S> {
                 health_check: Arc::default(),
             });
         Ok(MetadataApp {
-            service,
-            router,
-            rpc: direct,
-            rpc_prefix,
+            shared: Arc::new(AppShared {
+                service,
+                router,
+                auth,
+                webrpc,
+                rpc_prefix,
+            }),
         })
     }
 
     /// The `Collections` implementation behind the app.
     pub fn service(&self) -> &Arc<MetadataService<S>> {
-        &self.service
+        &self.shared.service
     }
 }
 
@@ -445,14 +454,23 @@ where
         let path = uri.path();
         // What the axum route `/rpc/{*path}` matches (a non-empty rest), for a client that
         // does not ask for CORS.
-        let direct = path.len() > self.rpc_prefix.len()
-            && path.starts_with(&*self.rpc_prefix)
+        let shared = &*self.shared;
+        let direct = path.len() > shared.rpc_prefix.len()
+            && path.starts_with(&*shared.rpc_prefix)
             && !request.headers().contains_key(ORIGIN);
+        let mut request = request;
         let inner = if direct {
-            AppInner::Direct(tower::Service::call(&mut self.rpc, request))
+            // What `Auth` over the router does, without cloning the layer for the call.
+            AppInner::Direct(match shared.auth.authorize(&mut request) {
+                Ok(()) => Either::Left(tower::Service::call(&mut shared.webrpc.clone(), request)),
+                Err(answer) => Either::Right(std::future::ready(Ok(answer))),
+            })
         } else {
             let request = request.map(axum::body::Body::new);
-            AppInner::Axum(Box::pin(tower::Service::call(&mut self.router, request)))
+            AppInner::Axum(Box::pin(tower::Service::call(
+                &mut shared.router.clone(),
+                request,
+            )))
         };
         AppFuture {
             inner,

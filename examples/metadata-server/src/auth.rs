@@ -400,14 +400,40 @@ impl AuthLayer {
     }
 }
 
+impl AuthLayer {
+    /// Authenticates `request`: on success the caller's [`AuthProject`] is in its extensions,
+    /// else the answer is the error envelope (what [`Auth`] sends without calling its inner
+    /// service).
+    pub fn authorize<B>(&self, request: &mut Request<B>) -> Result<(), Response<ResponseBody>> {
+        match self
+            .auth
+            .verify_header(request.headers().get(AUTHORIZATION))
+        {
+            Ok(project) => {
+                request.extensions_mut().insert(project);
+                Ok(())
+            }
+            Err(err) => {
+                tracing::info!(
+                    path = request.uri().path(),
+                    error = %err,
+                    "request rejected by auth"
+                );
+                Err(err
+                    .into_http_response_with_header(self.webrpc_header.clone())
+                    .map(ResponseBody::full))
+            }
+        }
+    }
+}
+
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = Auth<S>;
 
     fn layer(&self, inner: S) -> Auth<S> {
         Auth {
             inner,
-            auth: self.auth.clone(),
-            webrpc_header: self.webrpc_header.clone(),
+            layer: self.clone(),
         }
     }
 }
@@ -416,8 +442,7 @@ impl<S> tower::Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub struct Auth<S> {
     inner: S,
-    auth: JwtAuth,
-    webrpc_header: HeaderValue,
+    layer: AuthLayer,
 }
 
 impl<S, B> tower::Service<Request<B>> for Auth<S>
@@ -433,24 +458,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        match self
-            .auth
-            .verify_header(request.headers().get(AUTHORIZATION))
-        {
-            Ok(project) => {
-                request.extensions_mut().insert(project);
-                Either::Left(self.inner.call(request))
-            }
-            Err(err) => {
-                tracing::info!(
-                    path = request.uri().path(),
-                    error = %err,
-                    "request rejected by auth"
-                );
-                Either::Right(std::future::ready(Ok(err
-                    .into_http_response_with_header(self.webrpc_header.clone())
-                    .map(ResponseBody::full))))
-            }
+        match self.layer.authorize(&mut request) {
+            Ok(()) => Either::Left(self.inner.call(request)),
+            Err(answer) => Either::Right(std::future::ready(Ok(answer))),
         }
     }
 }
