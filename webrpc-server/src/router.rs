@@ -147,7 +147,9 @@ impl ConcurrencyLimit {
 /// **Cancellation.** A call whose router future is dropped (hyper drops it when an HTTP/2
 /// client resets the stream or the connection goes away) stops where it is. The router
 /// yields once between reading the body and starting the handler, so a reset that came
-/// with the request (the "rapid reset" pattern) cancels the call before the handler runs.
+/// with the request (the "rapid reset" pattern) cancels the call before the handler runs;
+/// an HTTP/1.1 call under [`Server`](crate::Server) asks its connection's peer probe
+/// instead (a closed connection is not reported to hyper until the socket is next read).
 /// Work a handler hands off outlives its future; [`spawn_blocking`](crate::spawn_blocking)
 /// skips such work when the caller is gone before it starts, and keeps the concurrency
 /// slot until it ends.

@@ -348,7 +348,16 @@ where
 {
     type Response = Response<RecoveredBody<B>>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    /// Named (no box per call): the inner future with its error turned into an answer, or
+    /// the answer to a service that was not ready.
+    #[allow(clippy::type_complexity)]
+    type Future = futures_util::future::Either<
+        futures_util::future::Map<
+            S::Future,
+            fn(Result<Response<B>, S::Error>) -> Result<Self::Response, Infallible>,
+        >,
+        std::future::Ready<Result<Self::Response, Infallible>>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         if self.not_ready.is_some() {
@@ -365,16 +374,18 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
+        use futures_util::FutureExt;
         if let Some(err) = self.not_ready.take() {
-            return Box::pin(std::future::ready(Ok(recovered(err))));
+            return futures_util::future::Either::Right(std::future::ready(Ok(recovered(err))));
         }
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            Ok(match future.await {
-                Ok(response) => response.map(Either::Left),
-                Err(err) => recovered(err.into()),
-            })
-        })
+        let finish: fn(Result<Response<B>, S::Error>) -> Result<Self::Response, Infallible> =
+            |result| {
+                Ok(match result {
+                    Ok(response) => response.map(Either::Left),
+                    Err(err) => recovered(err.into()),
+                })
+            };
+        futures_util::future::Either::Left(self.inner.call(request).map(finish))
     }
 }
 
