@@ -333,6 +333,9 @@ impl<S: Clone> Clone for Recovered<S> {
 
 type RecoveredBody<B> = Either<B, Full<Bytes>>;
 
+/// How [`Recovered`] turns its inner service's outcome into an answer.
+type Finish<B, E> = fn(Result<Response<B>, E>) -> Result<Response<RecoveredBody<B>>, Infallible>;
+
 fn recovered<B>(err: BoxError) -> Response<RecoveredBody<B>> {
     crate::recover::error_from(err)
         .into_http_response()
@@ -350,12 +353,8 @@ where
     type Error = Infallible;
     /// Named (no box per call): the inner future with its error turned into an answer, or
     /// the answer to a service that was not ready.
-    #[allow(clippy::type_complexity)]
     type Future = futures_util::future::Either<
-        futures_util::future::Map<
-            S::Future,
-            fn(Result<Response<B>, S::Error>) -> Result<Self::Response, Infallible>,
-        >,
+        futures_util::future::Map<S::Future, Finish<B, S::Error>>,
         std::future::Ready<Result<Self::Response, Infallible>>,
     >;
 
@@ -378,13 +377,12 @@ where
         if let Some(err) = self.not_ready.take() {
             return futures_util::future::Either::Right(std::future::ready(Ok(recovered(err))));
         }
-        let finish: fn(Result<Response<B>, S::Error>) -> Result<Self::Response, Infallible> =
-            |result| {
-                Ok(match result {
-                    Ok(response) => response.map(Either::Left),
-                    Err(err) => recovered(err.into()),
-                })
-            };
+        let finish: Finish<B, S::Error> = |result| {
+            Ok(match result {
+                Ok(response) => response.map(Either::Left),
+                Err(err) => recovered(err.into()),
+            })
+        };
         futures_util::future::Either::Left(self.inner.call(request).map(finish))
     }
 }

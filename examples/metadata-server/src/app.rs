@@ -462,8 +462,8 @@ where
         let inner = if direct {
             // What `Auth` over the router does, without cloning the layer for the call.
             AppInner::Direct(match shared.auth.authorize(&mut request) {
-                Ok(()) => Either::Left(tower::Service::call(&mut shared.webrpc.clone(), request)),
-                Err(answer) => Either::Right(std::future::ready(Ok(answer))),
+                None => Either::Left(tower::Service::call(&mut shared.webrpc.clone(), request)),
+                Some(answer) => Either::Right(std::future::ready(Ok(answer))),
             })
         } else {
             let request = request.map(axum::body::Body::new);

@@ -401,17 +401,17 @@ impl AuthLayer {
 }
 
 impl AuthLayer {
-    /// Authenticates `request`: on success the caller's [`AuthProject`] is in its extensions,
-    /// else the answer is the error envelope (what [`Auth`] sends without calling its inner
-    /// service).
-    pub fn authorize<B>(&self, request: &mut Request<B>) -> Result<(), Response<ResponseBody>> {
+    /// Authenticates `request`: `None` when the caller is authenticated (its [`AuthProject`]
+    /// is then in the request's extensions), else the answer to send, the error envelope
+    /// (what [`Auth`] sends without calling its inner service).
+    pub fn authorize<B>(&self, request: &mut Request<B>) -> Option<Response<ResponseBody>> {
         match self
             .auth
             .verify_header(request.headers().get(AUTHORIZATION))
         {
             Ok(project) => {
                 request.extensions_mut().insert(project);
-                Ok(())
+                None
             }
             Err(err) => {
                 tracing::info!(
@@ -419,9 +419,10 @@ impl AuthLayer {
                     error = %err,
                     "request rejected by auth"
                 );
-                Err(err
-                    .into_http_response_with_header(self.webrpc_header.clone())
-                    .map(ResponseBody::full))
+                Some(
+                    err.into_http_response_with_header(self.webrpc_header.clone())
+                        .map(ResponseBody::full),
+                )
             }
         }
     }
@@ -459,8 +460,8 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         match self.layer.authorize(&mut request) {
-            Ok(()) => Either::Left(self.inner.call(request)),
-            Err(answer) => Either::Right(std::future::ready(Ok(answer))),
+            None => Either::Left(self.inner.call(request)),
+            Some(answer) => Either::Right(std::future::ready(Ok(answer))),
         }
     }
 }
