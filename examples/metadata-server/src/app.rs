@@ -438,7 +438,7 @@ where
     type Future = AppFuture;
 
     /// Always ready: so are the two services behind it (the auth layer over the webrpc
-    /// router, and axum's router), which is why [`call`](Self::call) calls them without
+    /// router, and axum's router), which is why `call` calls them without
     /// asking.
     fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
