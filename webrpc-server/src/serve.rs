@@ -459,8 +459,10 @@ where
         // Open streams end when shutdown begins (see `stream::StreamShutdown`).
         let service = crate::stream::WithShutdown {
             inner: service.clone(),
-            signal: crate::stream::StreamShutdown::new(stop_waiting.clone()),
-            probe: crate::peer::PeerProbe::new(&stream),
+            connection: Arc::new(crate::stream::ConnectionParts {
+                signal: crate::stream::StreamShutdown::new(stop_waiting.clone()),
+                probe: crate::peer::PeerProbe::new(&stream),
+            }),
         };
         tokio::spawn(async move {
             let _permit = permit;

@@ -383,11 +383,19 @@ where
 }
 
 /// A tower layer-like wrapper that puts a [`StreamShutdown`] in every request.
+///
+/// hyper's adapter clones the service for every request: the connection's parts are
+/// behind one `Arc`, so that clone is the inner service's and one reference count.
 #[derive(Clone)]
 pub(crate) struct WithShutdown<S> {
     pub(crate) inner: S,
+    pub(crate) connection: Arc<ConnectionParts>,
+}
+
+/// What [`WithShutdown`] puts in each request of one connection.
+pub(crate) struct ConnectionParts {
     pub(crate) signal: StreamShutdown,
-    /// The connection's [`PeerProbe`](crate::peer::PeerProbe), put in each request too.
+    /// The connection's [`PeerProbe`](crate::peer::PeerProbe), put in each HTTP/1.x request.
     pub(crate) probe: Option<crate::peer::PeerProbe>,
 }
 
@@ -406,10 +414,10 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         // Only HTTP/1.x calls ask the probe (see `peer`): HTTP/2 requests go without it.
         let probe = (request.version() <= http::Version::HTTP_11)
-            .then(|| self.probe.clone())
+            .then(|| self.connection.probe.clone())
             .flatten();
         let extensions = request.extensions_mut();
-        extensions.insert(self.signal.clone());
+        extensions.insert(self.connection.signal.clone());
         if let Some(probe) = probe {
             extensions.insert(probe);
         }
