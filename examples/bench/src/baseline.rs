@@ -210,16 +210,22 @@ pub fn seed_collection() -> Collection {
     }
 }
 
-fn error(status: u16, name: &str, code: i32, msg: &str, cause: &str) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({"error": name, "code": code, "msg": msg, "cause": cause, "status": status});
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+/// A `200` with a JSON body and the `Content-Type` and `Webrpc` headers.
+fn json_response(body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
         .headers_mut()
         .insert("webrpc", HeaderValue::from_static(WEBRPC));
+    response
+}
+
+fn error(status: u16, name: &str, code: i32, msg: &str, cause: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({"error": name, "code": code, "msg": msg, "cause": cause, "status": status});
+    let mut response = json_response(body.to_string().into_bytes());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     response
 }
 
@@ -336,16 +342,7 @@ where
         collection: &collection,
     });
     match encoded {
-        Ok(bytes) => {
-            let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-                .headers_mut()
-                .insert("webrpc", HeaderValue::from_static(WEBRPC));
-            response
-        }
+        Ok(bytes) => json_response(bytes),
         Err(err) => error(
             500,
             "WebrpcBadResponse",

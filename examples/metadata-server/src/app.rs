@@ -46,16 +46,16 @@ use axum::routing::{any, get};
 use bytes::Bytes;
 use futures_util::future::Either;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, ORIGIN};
-use http::{Method, Request};
+use http::{Method, Request, Response};
 use http_body::Body;
 use sequence_metadata::MetadataError;
 use serde::Serialize;
 use tower::{Layer, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use webrpc_server::{BoxError, ConcurrencyLimit, Router};
+use webrpc_server::{BoxError, ConcurrencyLimit, ResponseBody, Router, RouterFuture};
 
 use super::assets::{AssetFiles, DEFAULT_MAX_UPLOAD_BYTES};
-use super::auth::{Auth, AuthLayer, JwtAuth};
+use super::auth::{AuthLayer, JwtAuth};
 use super::public::{self, PUBLIC_PREFIX};
 use super::service::MetadataService;
 use super::store::Store;
@@ -381,9 +381,9 @@ pub struct AppFuture {
 
 /// The future of the service that answers the call.
 enum AppInner {
-    /// A `/rpc/…` call without `Origin`: auth and the webrpc router (no allocation here).
-    /// The type is the same for every request body type.
-    Direct(<Auth<Router> as tower::Service<Request<axum::body::Body>>>::Future),
+    /// A `/rpc/…` call without `Origin`: the webrpc router's call, or the auth layer's
+    /// refusal (no allocation here).
+    Direct(Either<RouterFuture, std::future::Ready<Result<Response<ResponseBody>, Infallible>>>),
     /// Everything else: the axum routes, CORS included.
     Axum(Pin<Box<axum::routing::future::RouteFuture<Infallible>>>),
 }
@@ -460,7 +460,7 @@ where
             && !request.headers().contains_key(ORIGIN);
         let mut request = request;
         let inner = if direct {
-            // What `Auth` over the router does, without cloning the layer for the call.
+            // What `auth::Auth` over the router does, without cloning the layer for the call.
             AppInner::Direct(match shared.auth.authorize(&mut request) {
                 None => Either::Left(tower::Service::call(&mut shared.webrpc.clone(), request)),
                 Some(answer) => Either::Right(std::future::ready(Ok(answer))),

@@ -398,9 +398,7 @@ impl AuthLayer {
             webrpc_header: HeaderValue::from_static(webrpc_header),
         }
     }
-}
 
-impl AuthLayer {
     /// Authenticates `request`: `None` when the caller is authenticated (its [`AuthProject`]
     /// is then in the request's extensions), else the answer to send, the error envelope
     /// (what [`Auth`] sends without calling its inner service).

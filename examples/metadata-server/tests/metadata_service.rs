@@ -61,19 +61,6 @@ async fn create_token<C: Collections>(
         .map(|r| r.token)
 }
 
-async fn get_collection<C: Collections>(client: &C, id: u64) -> Result<Collection, WebrpcError> {
-    client
-        .get_collection(
-            ctx(),
-            GetCollectionRequest {
-                project_id: None,
-                collection_id: id,
-            },
-        )
-        .await
-        .map(|r| r.collection)
-}
-
 async fn update_collection<C: Collections>(
     client: &C,
     collection: Collection,

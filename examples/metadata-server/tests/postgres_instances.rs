@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use metadata_common::pg::{self, TestDatabase};
-use metadata_common::WAIT;
+use metadata_common::{get_collection, WAIT};
 use metadata_server::PostgresStore;
 use sequence_metadata::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -150,19 +150,6 @@ async fn create_token(client: &Remote, collection: u64, id: &str) -> Result<(), 
         )
         .await
         .map(drop)
-}
-
-async fn get_collection(client: &Remote, id: u64) -> Result<Collection, WebrpcError> {
-    client
-        .get_collection(
-            ctx(),
-            GetCollectionRequest {
-                project_id: None,
-                collection_id: id,
-            },
-        )
-        .await
-        .map(|r| r.collection)
 }
 
 /// Every token of `collection`, as `(tokenId, name)`.

@@ -11,7 +11,7 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use sequence_metadata::{
     Collection, CollectionMetadata, Collections, CollectionsClient, CreateCollectionRequest,
-    MetadataError,
+    GetCollectionRequest, MetadataError,
 };
 use tower::ServiceExt;
 use webrpc_client::Client;
@@ -172,6 +172,23 @@ pub async fn create_collection<C: Collections>(client: &C, name: &str) -> Collec
         .await
         .expect("create collection")
         .collection
+}
+
+/// Reads collection `id` through `client` (the token's project).
+pub async fn get_collection<C: Collections>(
+    client: &C,
+    id: u64,
+) -> Result<Collection, WebrpcError> {
+    client
+        .get_collection(
+            Default::default(),
+            GetCollectionRequest {
+                project_id: None,
+                collection_id: id,
+            },
+        )
+        .await
+        .map(|r| r.collection)
 }
 
 /// Asserts an error is the schema's `kind`, with that status, and returns its cause.
