@@ -569,12 +569,14 @@ impl Inner {
         let bytes =
             crate::body::read_body(body, self.body_limit, self.body_timeout, content_length)
                 .await?;
-        // Over HTTP/1.x, hyper sees a closed connection only when tokio reports it readable,
+        // Over HTTP/1.x, hyper sees a closed connection only when it next reads the socket,
         // which can be after the handler started: the connection's probe (under `Server`)
-        // asks the socket itself.
-        let mut parts = parts;
+        // knows what the reactor has seen of the peer (see `peer`).
         let probe = match parts.version <= http::Version::HTTP_11 {
-            true => parts.extensions.remove::<crate::peer::PeerProbe>(),
+            true => parts
+                .extensions
+                .get::<crate::stream::Connection>()
+                .and_then(|connection| connection.0.probe.as_ref()),
             false => None,
         };
         match probe {
@@ -594,9 +596,10 @@ impl Inner {
             // arrived with the request (the "rapid reset" pattern sends the reset in the same
             // packet as the body) is seen by hyper while this future is pending, and the call
             // is dropped before any of its work begins. A probed call skips the turn: the
-            // probe has already asked the socket, and the turn costs a reschedule per call.
+            // probe has already looked, and the turn costs a reschedule per call.
             None => tokio::task::yield_now().await,
         }
+        let mut parts = parts;
         parts.extensions.insert(call.clone());
         let ctx = RequestContext::from_parts(parts.headers, parts.extensions).with_method(info);
         let handler_call = AssertUnwindSafe(handler(ctx, bytes)).catch_unwind();

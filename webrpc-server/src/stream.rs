@@ -337,7 +337,7 @@ where
             Box::pin(async move {
                 let request: M::Request = codec::decode_request(&body)?;
                 drop(body);
-                let shutdown = ctx.extensions().get::<StreamShutdown>().cloned();
+                let shutdown = shutdown_of(ctx.extensions());
                 // The router's handle holds the call's concurrency slot; an open stream holds
                 // none (it would starve ordinary calls), so the handler gets a handle of its
                 // own, which tells it when the client is gone.
@@ -382,21 +382,41 @@ where
     }))
 }
 
-/// A tower layer-like wrapper that puts a [`StreamShutdown`] in every request.
+/// A tower layer-like wrapper that puts the connection's [`ConnectionParts`] in every
+/// request, as one [`Connection`] extension.
 ///
 /// hyper's adapter clones the service for every request: the connection's parts are
-/// behind one `Arc`, so that clone is the inner service's and one reference count.
+/// behind one `Arc`, so that clone is the inner service's and one reference count, and the
+/// request gets one extension instead of a shutdown signal and a probe of its own.
 #[derive(Clone)]
 pub(crate) struct WithShutdown<S> {
     pub(crate) inner: S,
     pub(crate) connection: Arc<ConnectionParts>,
 }
 
-/// What [`WithShutdown`] puts in each request of one connection.
+/// What [`WithShutdown`] gives each request of one connection.
 pub(crate) struct ConnectionParts {
+    /// The signal of the connection's open streams ([`shutdown_of`] finds it).
     pub(crate) signal: StreamShutdown,
-    /// The connection's [`PeerProbe`](crate::peer::PeerProbe), put in each HTTP/1.x request.
+    /// The connection's [`PeerProbe`](crate::peer::PeerProbe), which the router asks for
+    /// HTTP/1.x calls.
     pub(crate) probe: Option<crate::peer::PeerProbe>,
+}
+
+/// The request extension of [`Server`](crate::Server)'s connections: their
+/// [`ConnectionParts`].
+#[derive(Clone)]
+pub(crate) struct Connection(pub(crate) Arc<ConnectionParts>);
+
+/// The shutdown signal for a stream opened by a request with `extensions`: a
+/// [`StreamShutdown`] put there by the server (or any other code), else that of
+/// [`Server`](crate::Server)'s connection.
+fn shutdown_of(extensions: &http::Extensions) -> Option<StreamShutdown> {
+    extensions.get::<StreamShutdown>().cloned().or_else(|| {
+        extensions
+            .get::<Connection>()
+            .map(|connection| connection.0.signal.clone())
+    })
 }
 
 impl<S, B> tower_service::Service<Request<B>> for WithShutdown<S>
@@ -412,15 +432,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // Only HTTP/1.x calls ask the probe (see `peer`): HTTP/2 requests go without it.
-        let probe = (request.version() <= http::Version::HTTP_11)
-            .then(|| self.connection.probe.clone())
-            .flatten();
-        let extensions = request.extensions_mut();
-        extensions.insert(self.connection.signal.clone());
-        if let Some(probe) = probe {
-            extensions.insert(probe);
-        }
+        request
+            .extensions_mut()
+            .insert(Connection(Arc::clone(&self.connection)));
         self.inner.call(request)
     }
 }
