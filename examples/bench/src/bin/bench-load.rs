@@ -37,7 +37,9 @@
 //! webrpc client, `wrk` when installed (it says so when it is not)} × {HTTP/1.1, h2c (one
 //! multiplexed connection)} × {unpinned (all processes share every CPU), pinned (servers on
 //! CPU 0, load on CPU 1, moved with `taskset -a -p`)}, in interleaved rounds; then prints the
-//! medians and their ratios (calls/s, p50, p99). `--pin`, `--protocols`, `--clients` and
+//! medians and their ratios (calls/s, p50, p99, and the CPU time per call of the side
+//! compared: the server's or the load generator's, read from `/proc/<pid>/stat`, which a
+//! busy or shared machine disturbs less than calls/s). `--pin`, `--protocols`, `--clients` and
 //! `--jwt-cache 0` select a subset.
 //!
 //! `--compare` starts `metadata-server --store memory` and `baseline-server` (both from the same
@@ -661,6 +663,24 @@ mod suite {
         p50: f64,
         p99: f64,
         errors: u64,
+        /// CPU time (user + system) the server process spent per call, in seconds.
+        server_cpu: f64,
+        /// CPU time the load generator spent per call (this process for the in-process
+        /// clients, the child for `wrk`), in seconds.
+        client_cpu: f64,
+    }
+
+    /// CPU time a process has used, from `/proc/<pid>/stat`: (its own user + system time,
+    /// that of its waited-for children), in seconds. `None` off Linux.
+    fn cpu_times(pid: &str) -> Option<(f64, f64)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let field = |n: usize| -> Option<f64> { rest.split_whitespace().nth(n - 3)?.parse().ok() };
+        // In USER_HZ ticks, 100 per second on Linux.
+        let own = field(14)? + field(15)?;
+        let children = field(16)? + field(17)?;
+        Some((own / 100.0, children / 100.0))
     }
 
     impl From<&LoadReport> for Figures {
@@ -670,6 +690,8 @@ mod suite {
                 p50: report.quantile(0.5).as_secs_f64(),
                 p99: report.quantile(0.99).as_secs_f64(),
                 errors: report.errors,
+                server_cpu: f64::NAN,
+                client_cpu: f64::NAN,
             }
         }
     }
@@ -736,6 +758,8 @@ mod suite {
             p50: f64::NAN,
             p99: f64::NAN,
             errors: 0,
+            server_cpu: f64::NAN,
+            client_cpu: f64::NAN,
         };
         for line in output.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
@@ -766,7 +790,38 @@ mod suite {
         collection: u64,
     }
 
+    /// Runs one load against `target` (the server process `server_pid`) and adds the CPU
+    /// time per call of both sides. Calls are counted as the measured rate over the whole
+    /// run, warm-up included (it runs at the same rate), so that the CPU time and the calls
+    /// cover the same span.
     async fn measure(
+        args: &Args,
+        combo: Combo,
+        target: &Target,
+        server_pid: u32,
+        token: &str,
+        wrk_script: &std::path::Path,
+    ) -> Result<Figures, String> {
+        let server_pid = server_pid.to_string();
+        let before = (cpu_times(&server_pid), cpu_times("self"));
+        let started = std::time::Instant::now();
+        let mut figures = measure_load(args, combo, target, token, wrk_script).await?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let after = (cpu_times(&server_pid), cpu_times("self"));
+        let calls = figures.rate * elapsed;
+        if let (Some(a), Some(b)) = (before.0, after.0) {
+            figures.server_cpu = (b.0 - a.0) / calls;
+        }
+        if let (Some(a), Some(b)) = (before.1, after.1) {
+            figures.client_cpu = match combo.load {
+                Load::Wrk => (b.1 - a.1) / calls,
+                Load::Webrpc | Load::Baseline => (b.0 - a.0) / calls,
+            };
+        }
+        Ok(figures)
+    }
+
+    async fn measure_load(
         args: &Args,
         combo: Combo,
         target: &Target,
@@ -981,10 +1036,12 @@ mod suite {
                         pin(me, load_on)?;
                         current_pin = Some(combo.pinned);
                     }
-                    let (_, target, _) = &children[&combo.server];
-                    let figures = measure(args, combo, target, &token, &wrk_script).await?;
+                    let (child, target, _) = &children[&combo.server];
+                    let figures =
+                        measure(args, combo, target, child.child.id(), &token, &wrk_script)
+                            .await?;
                     println!(
-                        "round {:>2}  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}  errors {}",
+                        "round {:>2}  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}  cpu/call server {:>5.1} µs client {:>5.1} µs  errors {}",
                         round + 1,
                         if combo.pinned { "pinned" } else { "unpinned" },
                         if combo.h2c { "h2c" } else { "h1" },
@@ -993,6 +1050,8 @@ mod suite {
                         figures.rate,
                         micros(figures.p50),
                         micros(figures.p99),
+                        figures.server_cpu * 1e6,
+                        figures.client_cpu * 1e6,
                         figures.errors
                     );
                     results.entry(combo).or_default().push(figures);
@@ -1016,28 +1075,35 @@ mod suite {
             loadavg()
         );
         for combo in &combos {
-            if let (Some(rate), Some(p50), Some(p99)) = (
+            if let (Some(rate), Some(p50), Some(p99), Some(server_cpu), Some(client_cpu)) = (
                 med(combo, |f| f.rate),
                 med(combo, |f| f.p50),
                 med(combo, |f| f.p99),
+                med(combo, |f| f.server_cpu),
+                med(combo, |f| f.client_cpu),
             ) {
                 println!(
-                    "  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}",
+                    "  {:<8} {:<4} {:<28} + {:<16} {:>8.0} calls/s  p50 {:>8}  p99 {:>8}  cpu/call server {:>5.1} µs client {:>5.1} µs",
                     if combo.pinned { "pinned" } else { "unpinned" },
                     if combo.h2c { "h2c" } else { "h1" },
                     combo.server.label(),
                     combo.load.label(),
                     rate,
                     micros(p50),
-                    micros(p99)
+                    micros(p99),
+                    server_cpu * 1e6,
+                    client_cpu * 1e6
                 );
             }
         }
 
         // (what, numerator, denominator, calls/s target) — the ratios of the medians.
         println!();
-        println!("ratios (calls/s, p50, p99), each of the medians above:");
-        let mut rows: Vec<(String, Combo, Combo, &str)> = Vec::new();
+        println!(
+            "ratios (calls/s, p50, p99, and CPU time per call of the side compared), each of the medians above:"
+        );
+        // The last member: whether the row compares clients (their CPU time) or servers.
+        let mut rows: Vec<(String, Combo, Combo, &str, bool)> = Vec::new();
         for &pinned in &pins {
             for &h2c in &protocols {
                 let at = |server, load| Combo {
@@ -1061,6 +1127,7 @@ mod suite {
                                 at(server, load),
                                 at(Server::Baseline, load),
                                 ">= 0.95, p99 <= 1.10",
+                                false,
                             ));
                         }
                     }
@@ -1072,6 +1139,7 @@ mod suite {
                             at(server, Load::Webrpc),
                             at(server, Load::Baseline),
                             ">= 0.95",
+                            true,
                         ));
                     }
                 }
@@ -1095,19 +1163,20 @@ mod suite {
                                     load,
                                 },
                                 "(informative)",
+                                false,
                             ));
                         }
                     }
                 }
             }
         }
-        for (label, top, bottom, target) in &rows {
+        for (label, top, bottom, target, client_side) in &rows {
             let ratio = |f: fn(&Figures) -> f64| match (med(top, f), med(bottom, f)) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.3}", a / b),
                 _ => "-".into(),
             };
             println!(
-                "  {:<8} {:<4} {:<64} calls/s {}  p50 {}  p99 {}   target {}",
+                "  {:<8} {:<4} {:<64} calls/s {}  p50 {}  p99 {}  cpu/call {} {}   target {}",
                 if top.pinned { "pinned" } else { "unpinned" },
                 if top.h2c == bottom.h2c {
                     if top.h2c {
@@ -1122,6 +1191,12 @@ mod suite {
                 ratio(|f| f.rate),
                 ratio(|f| f.p50),
                 ratio(|f| f.p99),
+                if *client_side {
+                    ratio(|f| f.client_cpu)
+                } else {
+                    ratio(|f| f.server_cpu)
+                },
+                if *client_side { "(client)" } else { "(server)" },
                 target
             );
         }
