@@ -673,9 +673,14 @@ mod suite {
     /// CPU time a process has used, from `/proc/<pid>/stat`: (its own user + system time,
     /// that of its waited-for children), in seconds. `None` off Linux.
     fn cpu_times(pid: &str) -> Option<(f64, f64)> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command name (which may hold spaces) start at field 3.
-        let rest = &stat[stat.rfind(')')? + 2..];
+        parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+
+    /// The times of [`cpu_times`] from the text of a `/proc/<pid>/stat`.
+    fn parse_stat(stat: &str) -> Option<(f64, f64)> {
+        // Fields after the command name (which may hold spaces and parentheses) start at
+        // field 3.
+        let rest = stat.get(stat.rfind(')')? + 2..)?;
         let field = |n: usize| -> Option<f64> { rest.split_whitespace().nth(n - 3)?.parse().ok() };
         // In USER_HZ ticks, 100 per second on Linux.
         let own = field(14)? + field(15)?;
@@ -1220,6 +1225,18 @@ mod suite {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn cpu_times_are_read_from_proc_stat() {
+            let stat = "4242 (a (b) c) S 1 2 3 0 -1 4194560 100 0 0 0 250 75 12 3 20 0 9 0";
+            assert_eq!(parse_stat(stat), Some((3.25, 0.15)));
+            assert_eq!(parse_stat("4242 (cut"), None);
+            assert_eq!(parse_stat("4242 (x) S 1 2"), None);
+            if cfg!(target_os = "linux") {
+                let (own, children) = cpu_times("self").expect("this process's times");
+                assert!(own >= 0.0 && children >= 0.0);
+            }
+        }
 
         #[test]
         fn wrk_output_is_read() {
