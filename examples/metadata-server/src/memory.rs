@@ -77,20 +77,24 @@ impl State {
     /// Stores `row` as collection `id` (or removes it), keeping the live index; returns
     /// the row it replaced.
     fn put_collection(&mut self, id: u64, row: Option<CollectionRow>) -> Option<CollectionRow> {
+        // The live index's key of a row: its project, while it is not deleted.
+        let key = |row: &CollectionRow| row.deleted_at.is_none().then_some(row.project_id);
+        let new_key = row.as_ref().and_then(key);
         let old = match row {
             Some(row) => self.collections.insert(id, row),
             None => self.collections.remove(&id),
         };
-        if let Some(old) = old.as_ref().filter(|old| old.deleted_at.is_none()) {
-            if let Some(ids) = self.collections_of.get_mut(&old.project_id) {
-                ids.remove(&id);
+        let old_key = old.as_ref().and_then(key);
+        // An update that keeps the row live in its project (the usual one) leaves the index.
+        if old_key != new_key {
+            if let Some(project) = old_key {
+                if let Some(ids) = self.collections_of.get_mut(&project) {
+                    ids.remove(&id);
+                }
             }
-        }
-        if let Some(new) = self.collections.get(&id).filter(|r| r.deleted_at.is_none()) {
-            self.collections_of
-                .entry(new.project_id)
-                .or_default()
-                .insert(id);
+            if let Some(project) = new_key {
+                self.collections_of.entry(project).or_default().insert(id);
+            }
         }
         old
     }
@@ -100,7 +104,21 @@ impl State {
             Some(row) => self.tokens.insert(seq, row),
             None => self.tokens.remove(&seq),
         };
-        if let Some(old) = old.as_ref().filter(|old| old.deleted_at.is_none()) {
+        let live = |row: &&TokenRow| row.deleted_at.is_none();
+        // An update that keeps the token live under the same key leaves the index.
+        let unchanged = match (
+            old.as_ref().filter(live),
+            self.tokens.get(&seq).filter(live),
+        ) {
+            (Some(old), Some(new)) => {
+                old.collection_id == new.collection_id && old.token.token_id == new.token.token_id
+            }
+            _ => false,
+        };
+        if unchanged {
+            return old;
+        }
+        if let Some(old) = old.as_ref().filter(live) {
             if let Some(live) = self.tokens_of.get_mut(&old.collection_id) {
                 live.seqs.remove(&seq);
                 if live.keys.get(&old.token.token_id) == Some(&seq) {
@@ -108,7 +126,7 @@ impl State {
                 }
             }
         }
-        if let Some(new) = self.tokens.get(&seq).filter(|r| r.deleted_at.is_none()) {
+        if let Some(new) = self.tokens.get(&seq).filter(live) {
             let live = self.tokens_of.entry(new.collection_id).or_default();
             live.seqs.insert(seq);
             live.keys.insert(new.token.token_id.clone(), seq);

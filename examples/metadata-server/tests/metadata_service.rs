@@ -326,6 +326,37 @@ async fn a_deleted_collection_is_not_found_by_get_delete_or_update_and_leaves_th
 }
 both_stores!(a_deleted_collection_is_not_found_by_get_delete_or_update_and_leaves_the_list);
 
+async fn rows_updated_in_place_stay_listed_and_found_until_deleted<S: Store>(h: &Harness<S>) {
+    // Updates that keep a row live under the same key leave the memory store's indexes as
+    // they are; a later delete must still take the row out of them.
+    let client = h.client(7);
+    let first = create_collection(&client, "First").await;
+    create_collection(&client, "Second").await;
+    let updated = update_collection(&client, changed(&first)).await.unwrap();
+    update_collection(&client, changed(&updated)).await.unwrap();
+    publish(&client, 1, None).await.unwrap();
+    publish(&client, 1, None).await.unwrap();
+    assert_eq!(listed_collection_ids(&client).await, vec![1, 2]);
+    create_token(&client, 1, "5", None).await.unwrap();
+    update_token(&client, 1, "5", token_meta("5", "renamed"), None)
+        .await
+        .unwrap();
+    update_token(&client, 1, "5", token_meta("5", "again"), Some(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        get_token(&client, 1, "5").await.unwrap().token.name,
+        "again"
+    );
+    assert!(delete_collection(&client, 1).await.unwrap());
+    assert_eq!(listed_collection_ids(&client).await, vec![2]);
+    assert_kind(
+        &get_collection(&client, 1).await.unwrap_err(),
+        MetadataError::NotFound,
+    );
+}
+both_stores!(rows_updated_in_place_stay_listed_and_found_until_deleted);
+
 async fn collection_ids_are_never_reused_after_a_delete<S: Store>(h: &Harness<S>) {
     let client = h.client(7);
     create_collection(&client, "First").await;
