@@ -67,24 +67,24 @@ impl PeerProbe {
     /// the connection's first call, or while the reactor has reported nothing of this socket)
     /// a peek finds it next. Never blocks; an error means "still there".
     pub(crate) fn peer_closed(&self) -> bool {
-        let mut cx = Context::from_waker(Waker::noop());
-        let readiness = pin!(self.socket.ready(tokio::io::Interest::READABLE));
-        let reported = match readiness.poll(&mut cx) {
-            Poll::Ready(Ok(ready)) if ready.is_read_closed() => return true,
-            Poll::Ready(Ok(_)) => true,
-            Poll::Ready(Err(_)) => return false,
-            Poll::Pending => false,
-        };
         // Calls of one HTTP/1 connection come one after the other: no race on the flag.
         let first = !self.asked.load(Ordering::Relaxed);
         if first {
             self.asked.store(true, Ordering::Relaxed);
         }
-        if reported && !first {
-            return false;
+        let mut cx = Context::from_waker(Waker::noop());
+        let readiness = pin!(self.socket.ready(tokio::io::Interest::READABLE));
+        match readiness.poll(&mut cx) {
+            Poll::Ready(Ok(ready)) if ready.is_read_closed() => true,
+            Poll::Ready(Err(_)) => false,
+            // Reported, and not a first call: the reactor's view is enough.
+            Poll::Ready(Ok(_)) if !first => false,
+            // A first call, or nothing reported yet: ask the socket.
+            Poll::Ready(Ok(_)) | Poll::Pending => {
+                let mut byte = [MaybeUninit::uninit()];
+                matches!(socket2::SockRef::from(&self.socket).peek(&mut byte), Ok(0))
+            }
         }
-        let mut byte = [MaybeUninit::uninit()];
-        matches!(socket2::SockRef::from(&self.socket).peek(&mut byte), Ok(0))
     }
 }
 
@@ -93,6 +93,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback listener and a client connected to it (not accepted yet).
+    async fn listener_and_client() -> (tokio::net::TcpListener, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        (listener, client)
+    }
 
     /// Asks `probe` until it says closed, giving the reactor turns in between (bounded).
     async fn closed_within(probe: &PeerProbe, turns: usize) -> bool {
@@ -107,10 +116,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_probe_sees_the_peer_close_and_keeps_seeing_it() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
+        let (listener, mut client) = listener_and_client().await;
         let (mut server, _) = listener.accept().await.unwrap();
         let probe = PeerProbe::new(&server).expect("a probe");
         assert!(!probe.peer_closed(), "a connected, silent peer is there");
@@ -137,10 +143,7 @@ mod tests {
         // A client that sent and closed before the server accepted it: whether the reactor
         // has reported the duplicate yet (readiness) or not (the peek), the first answer is
         // "closed" once the connection has read what was sent.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
+        let (listener, mut client) = listener_and_client().await;
         client.write_all(b"call").await.unwrap();
         client.shutdown().await.unwrap();
         drop(client);

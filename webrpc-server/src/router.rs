@@ -572,25 +572,24 @@ impl Inner {
         // Over HTTP/1.x, hyper sees a closed connection only when it next reads the socket,
         // which can be after the handler started: the connection's probe (under `Server`)
         // knows what the reactor has seen of the peer (see `peer`).
-        let probe = match parts.version <= http::Version::HTTP_11 {
-            true => parts
-                .extensions
-                .get::<crate::stream::Connection>()
-                .and_then(|connection| connection.0.probe.as_ref()),
+        // Whether the probe found the client gone; `None` without a probe. (The connection's
+        // parts are not held past this point.)
+        let gone = match parts.version <= http::Version::HTTP_11 {
+            true => crate::stream::Connection::of(&parts.extensions)
+                .and_then(|connection| connection.probe.as_ref().map(|p| p.peer_closed())),
             false => None,
         };
-        match probe {
-            Some(probe) => {
-                if probe.peer_closed() {
-                    tracing::debug!(
-                        service = info.service,
-                        method = info.method,
-                        "client closed its connection before the call started"
-                    );
-                    return Err(BuiltinError::WebrpcClientDisconnected
-                        .with_cause("client closed its connection before the call started"));
-                }
+        match gone {
+            Some(true) => {
+                tracing::debug!(
+                    service = info.service,
+                    method = info.method,
+                    "client closed its connection before the call started"
+                );
+                return Err(BuiltinError::WebrpcClientDisconnected
+                    .with_cause("client closed its connection before the call started"));
             }
+            Some(false) => {}
             // Without a probe (HTTP/2, or a connection served by another server), give the
             // connection one turn before the handler starts: a reset or disconnect that
             // arrived with the request (the "rapid reset" pattern sends the reset in the same

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -404,19 +404,27 @@ pub(crate) struct ConnectionParts {
 }
 
 /// The request extension of [`Server`](crate::Server)'s connections: their
-/// [`ConnectionParts`].
+/// [`ConnectionParts`], held weakly. Only the connection's service holds them strongly, so
+/// a `RequestContext` kept past the connection (by a task a handler spawned) does not keep
+/// the probe's duplicate descriptor, and with it the socket, open.
 #[derive(Clone)]
-pub(crate) struct Connection(pub(crate) Arc<ConnectionParts>);
+pub(crate) struct Connection(pub(crate) Weak<ConnectionParts>);
+
+impl Connection {
+    /// The parts of the connection of a request with `extensions`, while it is served.
+    pub(crate) fn of(extensions: &http::Extensions) -> Option<Arc<ConnectionParts>> {
+        extensions.get::<Connection>()?.0.upgrade()
+    }
+}
 
 /// The shutdown signal for a stream opened by a request with `extensions`: a
 /// [`StreamShutdown`] put there by the server (or any other code), else that of
 /// [`Server`](crate::Server)'s connection.
 fn shutdown_of(extensions: &http::Extensions) -> Option<StreamShutdown> {
-    extensions.get::<StreamShutdown>().cloned().or_else(|| {
-        extensions
-            .get::<Connection>()
-            .map(|connection| connection.0.signal.clone())
-    })
+    extensions
+        .get::<StreamShutdown>()
+        .cloned()
+        .or_else(|| Some(Connection::of(extensions)?.signal.clone()))
 }
 
 impl<S, B> tower_service::Service<Request<B>> for WithShutdown<S>
@@ -434,7 +442,7 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         request
             .extensions_mut()
-            .insert(Connection(Arc::clone(&self.connection)));
+            .insert(Connection(Arc::downgrade(&self.connection)));
         self.inner.call(request)
     }
 }

@@ -104,11 +104,11 @@ impl State {
             Some(row) => self.tokens.insert(seq, row),
             None => self.tokens.remove(&seq),
         };
-        let live = |row: &&TokenRow| row.deleted_at.is_none();
+        let is_live = |row: &&TokenRow| row.deleted_at.is_none();
         // An update that keeps the token live under the same key leaves the index.
         let unchanged = match (
-            old.as_ref().filter(live),
-            self.tokens.get(&seq).filter(live),
+            old.as_ref().filter(is_live),
+            self.tokens.get(&seq).filter(is_live),
         ) {
             (Some(old), Some(new)) => {
                 old.collection_id == new.collection_id && old.token.token_id == new.token.token_id
@@ -118,7 +118,7 @@ impl State {
         if unchanged {
             return old;
         }
-        if let Some(old) = old.as_ref().filter(live) {
+        if let Some(old) = old.as_ref().filter(is_live) {
             if let Some(live) = self.tokens_of.get_mut(&old.collection_id) {
                 live.seqs.remove(&seq);
                 if live.keys.get(&old.token.token_id) == Some(&seq) {
@@ -126,7 +126,7 @@ impl State {
                 }
             }
         }
-        if let Some(new) = self.tokens.get(&seq).filter(live) {
+        if let Some(new) = self.tokens.get(&seq).filter(is_live) {
             let live = self.tokens_of.entry(new.collection_id).or_default();
             live.seqs.insert(seq);
             live.keys.insert(new.token.token_id.clone(), seq);
